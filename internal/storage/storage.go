@@ -1,0 +1,462 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Fixed error values every implementation returns (possibly wrapped); callers
+// match them with errors.Is.
+var (
+	// ErrNotFound: the record does not exist (or, for single-use records,
+	// was already used).
+	ErrNotFound = errors.New("storage: not found")
+	// ErrAlreadyExists: a unique key (id, user name, e-mail, signature) is
+	// taken. PostgreSQL's 23505 maps here.
+	ErrAlreadyExists = errors.New("storage: already exists")
+	// ErrConflict: a concurrent transaction changed the same rows first
+	// (PostgreSQL 40001/40P01, or a conditional update that matched nothing
+	// because another writer won). The caller may retry.
+	ErrConflict = errors.New("storage: concurrent update conflict")
+	// ErrUnavailable: the backend cannot be reached (database down).
+	ErrUnavailable = errors.New("storage: unavailable")
+)
+
+// Store is everything Signet keeps. Handlers and services should depend on
+// the narrow interfaces below, not on Store itself; only cmd/signet and
+// storage implementations deal with the whole.
+type Store interface {
+	Transactor
+	ClientStore
+	UserStore
+	RoleStore
+	OAuthRequestStore
+	LoginChallengeStore
+	SessionStore
+	ConsentStore
+	KeyStore
+	ThrottleStore
+	ActionTokenStore
+	AuditStore
+
+	// Ping reports whether the backend answers; it returns an error wrapping
+	// ErrUnavailable when it does not.
+	Ping(ctx context.Context) error
+	// Close releases connections.
+	Close() error
+}
+
+// Transactor runs work atomically. The transaction travels in the context:
+// every Store call made with the context returned by BeginTx (or passed to
+// the InTx callback) takes part in it. Nested InTx calls join the outer
+// transaction.
+type Transactor interface {
+	// InTx runs fn in a transaction, committing when fn returns nil and
+	// rolling back otherwise (also on panic, which is re-raised).
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	// BeginTx, Commit and Rollback are the same as InTx in three steps, for
+	// callers (fosite's storage.Transactional) that need them apart.
+	BeginTx(ctx context.Context) (context.Context, error)
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Token endpoint authentication methods a client may be registered with.
+const (
+	AuthMethodClientSecretBasic = "client_secret_basic"
+	AuthMethodClientSecretPost  = "client_secret_post"
+	AuthMethodNone              = "none"
+)
+
+// Client is a registered OAuth2 client (relying party).
+type Client struct {
+	ID string
+	// SecretHash is the SHA-256 of the client secret. Empty for public
+	// clients (TokenEndpointAuthMethod "none"). The secret itself is never
+	// stored; compare hashes in constant time.
+	SecretHash []byte
+	Name       string
+	// RedirectURIs are matched exactly (no prefix or wildcard matching).
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	GrantTypes             []string
+	ResponseTypes          []string
+	Scopes                 []string
+	// Audience lists audiences the client may request (RFC 8707 style).
+	Audience                []string
+	TokenEndpointAuthMethod string
+	// FirstParty clients skip the consent page.
+	FirstParty bool
+	// IDTokenSignedResponseAlg is the JWS alg for this client's ID tokens;
+	// empty means the provider default (RS256).
+	IDTokenSignedResponseAlg string
+	// Lifespans override the provider defaults when non-zero.
+	AccessTokenLifespan  time.Duration
+	IDTokenLifespan      time.Duration
+	RefreshTokenLifespan time.Duration
+	AuthCodeLifespan     time.Duration
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
+// Public reports whether the client authenticates with no secret.
+func (c Client) Public() bool { return c.TokenEndpointAuthMethod == AuthMethodNone }
+
+// ClientStore keeps OAuth2 clients.
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient replaces every field but ID and CreatedAt.
+	UpdateClient(ctx context.Context, c Client) error
+	// DeleteClient also removes the client's consents; tokens issued to it
+	// stop working because the client no longer resolves.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// User is a person with an account.
+type User struct {
+	// ID is stable and opaque (a random UUID); it is the `sub` claim.
+	ID string
+	// Username and Email are unique, compared case-insensitively.
+	Username string
+	Email    string
+	// Name is the display name (the `name` claim).
+	Name string
+	// PasswordHash is a PHC string (argon2id, or bcrypt for imported users).
+	// Empty means the user cannot log in with a password.
+	PasswordHash  string
+	EmailVerified bool
+	Disabled      bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// UserQuery filters ListUsers.
+type UserQuery struct {
+	// Search matches user name, e-mail or name, case-insensitive substring.
+	Search string
+	// Limit caps the result (0: no limit); Offset skips rows. Ordered by
+	// user name.
+	Limit  int
+	Offset int
+}
+
+// UserStore keeps users and their role links.
+type UserStore interface {
+	// CreateUser fails with ErrAlreadyExists when the id, user name or
+	// e-mail (case-insensitive) is taken.
+	CreateUser(ctx context.Context, u User) error
+	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserByLogin finds a user by user name or e-mail, case-insensitive.
+	GetUserByLogin(ctx context.Context, usernameOrEmail string) (User, error)
+	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
+	// UpdateUser replaces every field but ID and CreatedAt; ErrAlreadyExists
+	// when the new user name or e-mail is taken.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user with role links, sessions, consents and
+	// action tokens.
+	DeleteUser(ctx context.Context, id string) error
+
+	// SetUserRoles replaces the user's roles. ErrNotFound when the user or
+	// any role does not exist (nothing is changed then).
+	SetUserRoles(ctx context.Context, userID string, roles []string) error
+	// ListUserRoles returns role names sorted; empty (not nil) when none.
+	ListUserRoles(ctx context.Context, userID string) ([]string, error)
+	// ListUsersWithRole returns the ids of users holding the role.
+	ListUsersWithRole(ctx context.Context, role string) ([]string, error)
+}
+
+// Role is a named role; its name appears in the `roles` claim.
+type Role struct {
+	Name        string
+	Description string
+	CreatedAt   time.Time
+}
+
+// Roles that exist from the start (created by the first migration / the
+// memory store's constructor).
+const (
+	RoleAdmin = "admin"
+	RoleUser  = "user"
+)
+
+// RoleStore keeps roles.
+type RoleStore interface {
+	CreateRole(ctx context.Context, r Role) error
+	GetRole(ctx context.Context, name string) (Role, error)
+	ListRoles(ctx context.Context) ([]Role, error)
+	// DeleteRole also removes the role from every user.
+	DeleteRole(ctx context.Context, name string) error
+}
+
+// RequestKind names what an OAuthRequest row stands for; fosite keeps one
+// request per token it issues.
+type RequestKind string
+
+// Request kinds.
+const (
+	KindAuthorizeCode RequestKind = "authorize_code"
+	KindAccessToken   RequestKind = "access_token"
+	KindRefreshToken  RequestKind = "refresh_token"
+	KindPKCE          RequestKind = "pkce"
+	KindOpenIDConnect RequestKind = "openid"
+)
+
+// OAuthRequest is a stored authorization request or token session, free of
+// fosite types (internal/oauth maps them).
+type OAuthRequest struct {
+	Kind RequestKind
+	// Signature identifies the row: a token signature or a hash of the
+	// code. Never a raw token or code.
+	Signature string
+	// RequestID ties together every row of one grant (code, access, refresh,
+	// pkce, openid), so a grant can be revoked as a whole.
+	RequestID         string
+	ClientID          string
+	Subject           string
+	RequestedAt       time.Time
+	ExpiresAt         time.Time
+	RequestedScopes   []string
+	GrantedScopes     []string
+	RequestedAudience []string
+	GrantedAudience   []string
+	// Form is the url-encoded request form, without secrets.
+	Form string
+	// Session is the serialized fosite session (JSON).
+	Session []byte
+	// Active is false for used codes and rotated or revoked tokens: such
+	// rows stay so reuse can be detected and answered by revoking the grant.
+	Active bool
+	// AccessSignature, on refresh-token rows, is the access token issued
+	// together with it.
+	AccessSignature string
+}
+
+// OAuthRequestStore keeps fosite's requests and token sessions.
+type OAuthRequestStore interface {
+	// CreateOAuthRequest: ErrAlreadyExists for a duplicate (kind, signature).
+	CreateOAuthRequest(ctx context.Context, r OAuthRequest) error
+	// GetOAuthRequest returns the row whether active or not.
+	GetOAuthRequest(ctx context.Context, kind RequestKind, signature string) (OAuthRequest, error)
+	DeleteOAuthRequest(ctx context.Context, kind RequestKind, signature string) error
+	// DeactivateOAuthRequest marks an active row inactive. ErrNotFound when
+	// no such row exists; ErrConflict when it exists but was already
+	// inactive (another request used or rotated it first).
+	DeactivateOAuthRequest(ctx context.Context, kind RequestKind, signature string) error
+	// DeactivateOAuthRequestsByRequestID marks every row of that kind and
+	// grant inactive (no error when none).
+	DeactivateOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID string) error
+	// DeleteOAuthRequestsByRequestID deletes every row of that kind and grant.
+	DeleteOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID string) error
+	// DeactivateOAuthRequestsBySubject marks inactive every row (all kinds)
+	// of the subject's grants, only those of clientID when it is not empty.
+	DeactivateOAuthRequestsBySubject(ctx context.Context, subject, clientID string) error
+	// DeleteExpiredOAuthRequests deletes up to limit rows that expired
+	// before the given time and returns how many it deleted.
+	DeleteExpiredOAuthRequests(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// LoginChallenge is an authorization request parked while the person logs in
+// and consents. It is single-use and expires.
+type LoginChallenge struct {
+	// ID is the SHA-256 (hex) of the challenge value carried in URLs.
+	ID       string
+	ClientID string
+	// Form is the original authorization request (url-encoded query).
+	Form            string
+	RequestedScopes []string
+	CreatedAt       time.Time
+	ExpiresAt       time.Time
+	// Subject and AuthTime are set once the person has logged in;
+	// SessionID is the browser session that did it (binds the challenge to
+	// that browser).
+	Subject   string
+	AuthTime  time.Time
+	SessionID string
+	// ConsentGiven and GrantedScopes are set once consent is decided.
+	ConsentGiven  bool
+	GrantedScopes []string
+}
+
+// LoginChallengeStore keeps parked authorization requests.
+type LoginChallengeStore interface {
+	CreateLoginChallenge(ctx context.Context, c LoginChallenge) error
+	GetLoginChallenge(ctx context.Context, id string) (LoginChallenge, error)
+	// UpdateLoginChallenge replaces Subject, AuthTime, SessionID,
+	// ConsentGiven and GrantedScopes.
+	UpdateLoginChallenge(ctx context.Context, c LoginChallenge) error
+	// ConsumeLoginChallenge deletes and returns it; ErrNotFound when it was
+	// already consumed, so exactly one caller wins.
+	ConsumeLoginChallenge(ctx context.Context, id string) (LoginChallenge, error)
+	DeleteExpiredLoginChallenges(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// Session is a browser (single sign-on) session.
+type Session struct {
+	// ID is public: it is the `sid` claim and names the session in lists.
+	ID string
+	// TokenHash is the SHA-256 (hex) of the cookie value; the cookie value
+	// itself is never stored.
+	TokenHash  string
+	UserID     string
+	AuthTime   time.Time
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	Remember   bool
+	UserAgent  string
+	IP         string
+}
+
+// SessionStore keeps browser sessions.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s Session) error
+	GetSessionByTokenHash(ctx context.Context, tokenHash string) (Session, error)
+	GetSession(ctx context.Context, id string) (Session, error)
+	// TouchSession updates LastSeenAt and ExpiresAt.
+	TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions deletes all of the user's sessions except the one
+	// with id exceptID (which may be empty) and returns how many it deleted.
+	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
+	// ListUserSessions returns the user's sessions, newest first.
+	ListUserSessions(ctx context.Context, userID string) ([]Session, error)
+	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// Consent is a remembered consent decision.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ConsentStore keeps remembered consent.
+type ConsentStore interface {
+	// UpsertConsent creates or replaces the consent of (UserID, ClientID).
+	UpsertConsent(ctx context.Context, c Consent) error
+	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)
+	ListConsents(ctx context.Context, userID string) ([]Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+}
+
+// KeyState is where a signing key is in its life.
+type KeyState string
+
+// Key states.
+const (
+	// KeyNext: published in JWKS, not yet signing.
+	KeyNext KeyState = "next"
+	// KeyCurrent: signing (one per algorithm).
+	KeyCurrent KeyState = "current"
+	// KeyRetired: published until every token it signed has expired.
+	KeyRetired KeyState = "retired"
+)
+
+// SigningKey is a JWS signing key.
+type SigningKey struct {
+	// ID is the `kid`.
+	ID        string
+	Algorithm string
+	State     KeyState
+	// PrivateKey is the encrypted private key (AES-256-GCM); never plain.
+	PrivateKey []byte
+	// PublicKey is the public JWK (JSON).
+	PublicKey []byte
+	CreatedAt time.Time
+	// ActivateAt: when a next key becomes current.
+	ActivateAt time.Time
+	// RetiredAt: when it stopped signing; DeleteAfter: when it may go.
+	RetiredAt   time.Time
+	DeleteAfter time.Time
+}
+
+// KeyStore keeps signing keys.
+type KeyStore interface {
+	CreateKey(ctx context.Context, k SigningKey) error
+	GetKey(ctx context.Context, id string) (SigningKey, error)
+	// ListKeys returns every key, oldest first.
+	ListKeys(ctx context.Context) ([]SigningKey, error)
+	// UpdateKey replaces State, PrivateKey, ActivateAt, RetiredAt and
+	// DeleteAfter.
+	UpdateKey(ctx context.Context, k SigningKey) error
+	DeleteKey(ctx context.Context, id string) error
+	// LockKeys serialises key rotation between replicas for the rest of the
+	// transaction in ctx (PostgreSQL: a transaction advisory lock). It must
+	// be called inside InTx.
+	LockKeys(ctx context.Context) error
+}
+
+// LoginAttempts counts failed logins for a throttle key (an account or a
+// client IP).
+type LoginAttempts struct {
+	Key         string
+	Failures    int
+	LastFailure time.Time
+}
+
+// ThrottleStore keeps failed-login counters, shared by all replicas.
+type ThrottleStore interface {
+	// RecordLoginFailure adds one failure at the given time and returns the
+	// new state. Failures older than the window are forgotten first.
+	RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) (LoginAttempts, error)
+	// GetLoginAttempts: zero value (no error) when the key has none.
+	GetLoginAttempts(ctx context.Context, key string) (LoginAttempts, error)
+	ClearLoginAttempts(ctx context.Context, key string) error
+}
+
+// Action token purposes.
+const (
+	PurposeVerifyEmail   = "verify_email"
+	PurposeResetPassword = "reset_password"
+)
+
+// ActionToken is a single-use link token (e-mail verification, password
+// reset).
+type ActionToken struct {
+	// Hash is the SHA-256 (hex) of the token sent in the link.
+	Hash    string
+	Purpose string
+	UserID  string
+	// Email is the address the token was sent to (verification applies to
+	// that address only).
+	Email     string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// ActionTokenStore keeps single-use link tokens.
+type ActionTokenStore interface {
+	CreateActionToken(ctx context.Context, t ActionToken) error
+	// ConsumeActionToken deletes and returns the token; ErrNotFound when
+	// absent or already used. Expiry is the caller's to check.
+	ConsumeActionToken(ctx context.Context, purpose, hash string) (ActionToken, error)
+	// DeleteUserActionTokens removes the user's tokens of that purpose.
+	DeleteUserActionTokens(ctx context.Context, userID, purpose string) error
+}
+
+// AuditEvent is one line of the audit log.
+type AuditEvent struct {
+	ID int64
+	At time.Time
+	// Actor is who did it (user id, "admin-api", "system"); Action what
+	// ("login.success", "user.disable", …); Target what it touched.
+	Actor  string
+	Action string
+	Target string
+	IP     string
+	// Details never hold secrets.
+	Details map[string]string
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	// AppendAudit stores the event; ID is assigned by the store.
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	// ListAudit returns the newest events first, at most limit.
+	ListAudit(ctx context.Context, limit int) ([]AuditEvent, error)
+}
