@@ -1,0 +1,57 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	valid := Default()
+	valid.DatabaseURL = "postgres://u@db/signet"
+	valid.Secret = strings.Repeat("s", MinSecretLength)
+
+	tests := []struct {
+		name    string
+		mutate  func(*Config)
+		wantErr []string
+	}{
+		{name: "defaults with database and secret", mutate: func(*Config) {}},
+		{name: "dev without database or secret", mutate: func(c *Config) { c.Dev = true; c.DatabaseURL = ""; c.Secret = "" }},
+		{name: "short secret", mutate: func(c *Config) { c.Secret = "short" }, wantErr: []string{"at least 32 bytes"}},
+		{name: "no database without dev", mutate: func(c *Config) { c.DatabaseURL = "" }, wantErr: []string{"database URL"}},
+		{name: "bad database scheme", mutate: func(c *Config) { c.DatabaseURL = "mysql://x" }, wantErr: []string{"postgres://"}},
+		{name: "relative issuer", mutate: func(c *Config) { c.Issuer = "/x" }, wantErr: []string{"absolute http(s) URL"}},
+		{name: "http issuer off loopback", mutate: func(c *Config) { c.Issuer = "http://id.example.com" }, wantErr: []string{"must use https"}},
+		{name: "issuer with trailing slash", mutate: func(c *Config) { c.Issuer = "https://id.example.com/" }, wantErr: []string{"slash"}},
+		{name: "admin off loopback without token", mutate: func(c *Config) { c.AdminListen = ":8081" }, wantErr: []string{"admin token"}},
+		{name: "admin off loopback with token", mutate: func(c *Config) { c.AdminListen = ":8081"; c.AdminToken = strings.Repeat("t", 20) }},
+		{name: "bad log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: []string{"log format"}},
+		{name: "zero lifespan", mutate: func(c *Config) { c.AccessTokenLifespan = 0 }, wantErr: []string{"access token lifespan"}},
+		{
+			name:    "every problem at once",
+			mutate:  func(c *Config) { c.Secret = ""; c.DatabaseURL = ""; c.Listen = "nope" },
+			wantErr: []string{"secret", "database URL", "listen address"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := valid
+			tt.mutate(&c)
+			err := c.Validate()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want errors %q", tt.wantErr)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}

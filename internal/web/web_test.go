@@ -1,0 +1,112 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestNew(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	e := New(Options{Name: "public", Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: NewMetrics(reg), HTTPS: true, BodyLimit: "1K"})
+	e.GET("/ok/:id", func(c echo.Context) error { return c.String(http.StatusOK, "fine") })
+	e.GET("/bad", func(c echo.Context) error { return echo.NewHTTPError(http.StatusBadRequest, "name is required") })
+	e.GET("/boom", func(c echo.Context) error { return errors.New("db password=hunter2 exploded") })
+	e.GET("/panic", func(c echo.Context) error { panic("kaboom") })
+	e.POST("/body", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+
+	tests := []struct {
+		name, method, target, accept, body string
+		wantStatus                         int
+		wantBody                           string
+		notInBody                          string
+	}{
+		{name: "ok", method: "GET", target: "/ok/42?code=secretcode", wantStatus: 200, wantBody: "fine"},
+		{name: "client error keeps message", method: "GET", target: "/bad", wantStatus: 400, wantBody: `"error_description":"name is required"`},
+		{name: "internal error is generic", method: "GET", target: "/boom", wantStatus: 500, wantBody: "server_error", notInBody: "hunter2"},
+		{name: "panic becomes 500", method: "GET", target: "/panic", wantStatus: 500, wantBody: "server_error", notInBody: "kaboom"},
+		{name: "unknown route", method: "GET", target: "/nope", wantStatus: 404, wantBody: `"error":"not_found"`},
+		{name: "browser gets a page", method: "GET", target: "/nope", accept: "text/html", wantStatus: 404, wantBody: "<h1>404 Not Found</h1>"},
+		{name: "oversized body", method: "POST", target: "/body", body: strings.Repeat("x", 4096), wantStatus: 413},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(tt.method, tt.target, strings.NewReader(tt.body))
+			if tt.accept != "" {
+				req.Header.Set("Accept", tt.accept)
+			}
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if rec.Code != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", rec.Code, tt.wantStatus, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), tt.wantBody) {
+				t.Errorf("body = %s, want it to contain %s", rec.Body, tt.wantBody)
+			}
+			if tt.notInBody != "" && strings.Contains(rec.Body.String(), tt.notInBody) {
+				t.Errorf("body leaks %q: %s", tt.notInBody, rec.Body)
+			}
+			h := rec.Header()
+			for k, want := range map[string]string{
+				"Content-Security-Policy":   DefaultCSP,
+				"X-Content-Type-Options":    "nosniff",
+				"Referrer-Policy":           "no-referrer",
+				"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+			} {
+				if got := h.Get(k); got != want {
+					t.Errorf("%s = %q, want %q", k, got, want)
+				}
+			}
+		})
+	}
+
+	if strings.Contains(logs.String(), "secretcode") {
+		t.Errorf("request log contains the query string: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), `"path":"/ok/42"`) {
+		t.Errorf("request log lacks the path: %s", logs.String())
+	}
+	if got := testutil.ToFloat64(mustCounter(t, reg, "/ok/:id", "200")); got != 1 {
+		t.Errorf("requests{route=/ok/:id,code=200} = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(mustCounter(t, reg, "/boom", "500")); got != 1 {
+		t.Errorf("requests{route=/boom,code=500} = %v, want 1", got)
+	}
+}
+
+func mustCounter(t *testing.T, reg *prometheus.Registry, route, code string) prometheus.Collector {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "signet_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["route"] == route && labels["code"] == code {
+				c := prometheus.NewCounter(prometheus.CounterOpts{Name: "x"})
+				c.Add(m.GetCounter().GetValue())
+				return c
+			}
+		}
+	}
+	b, _ := json.Marshal(mfs)
+	t.Fatalf("no counter for route %s code %s in %s", route, code, b)
+	return nil
+}
