@@ -1,0 +1,259 @@
+package clients
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// Errors the service returns (possibly wrapped); match with errors.Is.
+var (
+	// ErrNotFound: no client has that id.
+	ErrNotFound = errors.New("client not found")
+	// ErrExists: the generated client id is taken (practically never).
+	ErrExists = errors.New("client id already taken")
+)
+
+// ValidationError is bad input: the named field breaks a rule. Handlers
+// answer it with 400 and the message.
+type ValidationError struct {
+	// Field is the input field at fault, in RFC 7591 spelling
+	// (client_name, redirect_uris, grant_types, …).
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Store is what the service needs from storage.
+type Store interface {
+	storage.ClientStore
+}
+
+// Service registers and manages OAuth2 clients. Safe for concurrent use.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns a Service over store; now is the clock (nil:
+// time.Now).
+func NewService(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// Registration is the input of Create. Empty lists take the defaults of
+// CONTRACT.md.
+type Registration struct {
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	// GrantTypes default to authorization_code and refresh_token.
+	GrantTypes []string
+	// ResponseTypes default to code when authorization_code is a grant
+	// type, and to none otherwise.
+	ResponseTypes []string
+	// Scopes default to openid profile email roles offline_access.
+	Scopes []string
+	// TokenEndpointAuthMethod defaults to client_secret_basic; "none"
+	// makes a public client (no secret).
+	TokenEndpointAuthMethod string
+	// FirstParty clients skip the consent page.
+	FirstParty bool
+}
+
+var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone}
+
+// Validate applies the defaults to r and checks it, returning the cleaned
+// registration (lists de-duplicated, values trimmed) or a ValidationError.
+func Validate(r Registration) (Registration, error) {
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" {
+		return r, invalid("client_name", "is required")
+	}
+	if utf8.RuneCountInString(r.Name) > maxNameLength || !printable(r.Name) {
+		return r, invalid("client_name", "must be at most %d characters of text without control characters", maxNameLength)
+	}
+	var err error
+	if len(r.GrantTypes) == 0 {
+		r.GrantTypes = DefaultGrantTypes()
+	}
+	if r.GrantTypes, err = cleanSet("grant_types", r.GrantTypes,
+		[]string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}); err != nil {
+		return r, err
+	}
+	code := slices.Contains(r.GrantTypes, GrantAuthorizationCode)
+	if slices.Contains(r.GrantTypes, GrantRefreshToken) && !code {
+		return r, invalid("grant_types", "refresh_token needs authorization_code (client_credentials gets no refresh tokens)")
+	}
+	if len(r.ResponseTypes) == 0 && code {
+		r.ResponseTypes = []string{ResponseTypeCode}
+	}
+	if r.ResponseTypes, err = cleanSet("response_types", r.ResponseTypes, []string{ResponseTypeCode}); err != nil {
+		return r, err
+	}
+	if len(r.ResponseTypes) > 0 && !code {
+		return r, invalid("response_types", "code needs the authorization_code grant type")
+	}
+	if len(r.Scopes) == 0 {
+		r.Scopes = DefaultScopes()
+	}
+	if r.Scopes, err = cleanSet("scope", r.Scopes, defaultScopes); err != nil {
+		return r, err
+	}
+	if r.TokenEndpointAuthMethod == "" {
+		r.TokenEndpointAuthMethod = storage.AuthMethodClientSecretBasic
+	}
+	if !slices.Contains(authMethods, r.TokenEndpointAuthMethod) {
+		return r, invalid("token_endpoint_auth_method", "%q is not supported (one of: %s)",
+			r.TokenEndpointAuthMethod, strings.Join(authMethods, ", "))
+	}
+	if r.TokenEndpointAuthMethod == storage.AuthMethodNone && slices.Contains(r.GrantTypes, GrantClientCredentials) {
+		return r, invalid("grant_types", "a public client (token_endpoint_auth_method none) cannot use client_credentials")
+	}
+	if r.RedirectURIs, err = cleanURIs("redirect_uris", r.RedirectURIs); err != nil {
+		return r, err
+	}
+	if code && len(r.RedirectURIs) == 0 {
+		return r, invalid("redirect_uris", "at least one redirect URI is required for the authorization_code grant")
+	}
+	if r.PostLogoutRedirectURIs, err = cleanURIs("post_logout_redirect_uris", r.PostLogoutRedirectURIs); err != nil {
+		return r, err
+	}
+	return r, nil
+}
+
+// Create validates and stores a new client. For a confidential client it
+// returns the generated secret, in plain text, this once: only its SHA-256
+// is stored. Public clients get an empty secret.
+func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, string, error) {
+	r, err := Validate(r)
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	id, err := newClientID()
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	now := s.now().UTC()
+	c := storage.Client{
+		ID:                      id,
+		Name:                    r.Name,
+		RedirectURIs:            r.RedirectURIs,
+		PostLogoutRedirectURIs:  r.PostLogoutRedirectURIs,
+		GrantTypes:              r.GrantTypes,
+		ResponseTypes:           r.ResponseTypes,
+		Scopes:                  r.Scopes,
+		Audience:                []string{},
+		TokenEndpointAuthMethod: r.TokenEndpointAuthMethod,
+		FirstParty:              r.FirstParty,
+		CreatedAt:               now,
+		UpdatedAt:               now,
+	}
+	var secret string
+	if !c.Public() {
+		if secret, err = NewSecret(); err != nil {
+			return storage.Client{}, "", err
+		}
+		c.SecretHash = HashSecret(secret)
+	}
+	if err := s.store.CreateClient(ctx, c); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.Client{}, "", ErrExists
+		}
+		return storage.Client{}, "", fmt.Errorf("create client: %w", err)
+	}
+	return c, secret, nil
+}
+
+// Get returns the client with that id.
+func (s *Service) Get(ctx context.Context, id string) (storage.Client, error) {
+	c, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Client{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return storage.Client{}, fmt.Errorf("get client %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// List returns every client.
+func (s *Service) List(ctx context.Context) ([]storage.Client, error) {
+	cs, err := s.store.ListClients(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list clients: %w", err)
+	}
+	if cs == nil {
+		cs = []storage.Client{}
+	}
+	return cs, nil
+}
+
+// Delete deletes the client and its consents; tokens issued to it stop
+// working.
+func (s *Service) Delete(ctx context.Context, id string) error {
+	err := s.store.DeleteClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete client %s: %w", id, err)
+	}
+	return nil
+}
+
+// newClientID returns 128 random bits in hex. Hex rather than base64url so
+// an id never starts with '-' and reads as a flag on a command line.
+func newClientID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("client id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// NewSecret returns a new client secret: 32 random bytes, base64url without
+// padding (43 characters).
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("client secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// HashSecret returns the SHA-256 of a client secret, the form it is stored
+// in (storage.Client.SecretHash). A fast hash is enough: the secret is 256
+// random bits, not a password.
+func HashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// SecretMatches reports whether secret hashes to hash, in constant time. An
+// empty hash (a public client) matches nothing.
+func SecretMatches(hash []byte, secret string) bool {
+	if len(hash) != sha256.Size {
+		return false
+	}
+	return subtle.ConstantTimeCompare(hash, HashSecret(secret)) == 1
+}
