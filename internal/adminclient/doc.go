@@ -1,0 +1,5 @@
+// Package adminclient is a small HTTP client of the JSON admin API (see
+// internal/web/admin), used by the `signet clients|users|roles` commands.
+// API errors come back as *Error with the server's description, so the
+// command can tell the operator what was wrong.
+package adminclient
