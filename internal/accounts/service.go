@@ -139,7 +139,7 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	now := s.now().UTC()
+	now := s.clock()
 	rec := storage.User{
 		ID:            id.String(),
 		Username:      u.Username,
@@ -238,7 +238,7 @@ func (s *Service) SetRoles(ctx context.Context, ref string, roles []string) (Use
 		}
 		// Role changes reach tokens on their next refresh; the user's
 		// UpdatedAt says the account changed.
-		rec.UpdatedAt = s.now().UTC()
+		rec.UpdatedAt = s.clock()
 		if err := s.store.UpdateUser(ctx, rec); err != nil {
 			return fmt.Errorf("set roles of user %s: %w", rec.ID, err)
 		}
@@ -272,7 +272,7 @@ func (s *Service) setDisabled(ctx context.Context, ref string, disabled bool) (U
 		}
 		if rec.Disabled != disabled {
 			rec.Disabled = disabled
-			rec.UpdatedAt = s.now().UTC()
+			rec.UpdatedAt = s.clock()
 			if err := s.store.UpdateUser(ctx, rec); err != nil {
 				return fmt.Errorf("update user %s: %w", rec.ID, err)
 			}
@@ -331,7 +331,7 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 			return err
 		}
 		rec.PasswordHash = hash
-		rec.UpdatedAt = s.now().UTC()
+		rec.UpdatedAt = s.clock()
 		if err := s.store.UpdateUser(ctx, rec); err != nil {
 			return fmt.Errorf("set password of user %s: %w", rec.ID, err)
 		}
@@ -402,7 +402,7 @@ func (s *Service) upgradeHash(ctx context.Context, rec storage.User, password st
 			return nil // changed meanwhile; leave it
 		}
 		cur.PasswordHash = hash
-		cur.UpdatedAt = s.now().UTC()
+		cur.UpdatedAt = s.clock()
 		return s.store.UpdateUser(ctx, cur)
 	})
 	if err != nil {
@@ -440,7 +440,7 @@ func (s *Service) CreateRole(ctx context.Context, name, description string) (Rol
 	if err := validateDescription(description); err != nil {
 		return Role{}, err
 	}
-	r := Role{Name: name, Description: description, CreatedAt: s.now().UTC()}
+	r := Role{Name: name, Description: description, CreatedAt: s.clock()}
 	if err := s.store.CreateRole(ctx, r); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			return Role{}, fmt.Errorf("%w: %s", ErrRoleExists, name)
@@ -557,3 +557,8 @@ func (s *Service) withRoles(ctx context.Context, rec storage.User) (User, error)
 		UpdatedAt:     rec.UpdatedAt,
 	}, nil
 }
+
+// clock is the current time as stored: UTC, truncated to the microsecond
+// PostgreSQL keeps, so a value returned before a read-back equals the one
+// read back on either backend.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -153,7 +153,7 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 	if err != nil {
 		return storage.Client{}, "", err
 	}
-	now := s.now().UTC()
+	now := s.clock()
 	c := storage.Client{
 		ID:                      id,
 		Name:                    r.Name,
@@ -257,3 +257,8 @@ func SecretMatches(hash []byte, secret string) bool {
 	}
 	return subtle.ConstantTimeCompare(hash, HashSecret(secret)) == 1
 }
+
+// clock is the current time as stored: UTC, truncated to the microsecond
+// PostgreSQL keeps, so the client returned by Create equals the one read
+// back on either backend.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
