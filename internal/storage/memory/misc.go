@@ -1,0 +1,333 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// CreateSession stores a browser session: ErrAlreadyExists when the id or
+// token hash is taken, ErrNotFound when the user does not exist.
+func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
+	return s.do(ctx, func(d *state) error {
+		if _, ok := d.sessions[sess.ID]; ok {
+			return fmt.Errorf("create session: id: %w", storage.ErrAlreadyExists)
+		}
+		for _, o := range d.sessions {
+			if o.TokenHash == sess.TokenHash {
+				return fmt.Errorf("create session: token hash: %w", storage.ErrAlreadyExists)
+			}
+		}
+		if _, ok := d.users[sess.UserID]; !ok {
+			return fmt.Errorf("create session for user %q: %w", sess.UserID, storage.ErrNotFound)
+		}
+		d.sessions[sess.ID] = copySession(sess)
+		return nil
+	})
+}
+
+// GetSessionByTokenHash returns the session whose cookie hashes to
+// tokenHash. A linear scan: the memory store holds development data only.
+func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (storage.Session, error) {
+	var out storage.Session
+	err := s.do(ctx, func(d *state) error {
+		for _, sess := range d.sessions {
+			if sess.TokenHash == tokenHash {
+				out = sess
+				return nil
+			}
+		}
+		return fmt.Errorf("get session by token: %w", storage.ErrNotFound)
+	})
+	return out, err
+}
+
+// GetSession returns the session with that id.
+func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
+	var out storage.Session
+	err := s.do(ctx, func(d *state) error {
+		sess, ok := d.sessions[id]
+		if !ok {
+			return fmt.Errorf("get session %q: %w", id, storage.ErrNotFound)
+		}
+		out = sess
+		return nil
+	})
+	return out, err
+}
+
+// TouchSession updates LastSeenAt and ExpiresAt.
+func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error {
+	return s.do(ctx, func(d *state) error {
+		sess, ok := d.sessions[id]
+		if !ok {
+			return fmt.Errorf("touch session %q: %w", id, storage.ErrNotFound)
+		}
+		sess.LastSeenAt, sess.ExpiresAt = ts(lastSeen), ts(expiresAt)
+		d.sessions[id] = sess
+		return nil
+	})
+}
+
+// DeleteSession removes the session.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	return s.do(ctx, func(d *state) error {
+		if _, ok := d.sessions[id]; !ok {
+			return fmt.Errorf("delete session %q: %w", id, storage.ErrNotFound)
+		}
+		delete(d.sessions, id)
+		return nil
+	})
+}
+
+// DeleteUserSessions deletes the user's sessions but exceptID and returns
+// how many went.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
+	n := 0
+	err := s.do(ctx, func(d *state) error {
+		for id, sess := range d.sessions {
+			if sess.UserID == userID && id != exceptID {
+				delete(d.sessions, id)
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ListUserSessions returns the user's sessions, newest (CreatedAt) first.
+func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.Session, error) {
+	var out []storage.Session
+	err := s.do(ctx, func(d *state) error {
+		out = []storage.Session{}
+		for _, sess := range d.sessions {
+			if sess.UserID == userID {
+				out = append(out, sess)
+			}
+		}
+		slices.SortFunc(out, func(a, b storage.Session) int {
+			return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+		})
+		return nil
+	})
+	return out, err
+}
+
+// DeleteExpiredSessions deletes up to limit sessions (no limit when limit
+// <= 0) that expired before the given time.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error) {
+	n := 0
+	err := s.do(ctx, func(d *state) error {
+		for id, sess := range d.sessions {
+			if limit > 0 && n >= limit {
+				break
+			}
+			if sess.ExpiresAt.Before(before) {
+				delete(d.sessions, id)
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// CreateKey stores a signing key; ErrAlreadyExists when the id is taken.
+func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
+	return s.do(ctx, func(d *state) error {
+		if _, ok := d.keys[k.ID]; ok {
+			return fmt.Errorf("create key %q: %w", k.ID, storage.ErrAlreadyExists)
+		}
+		d.keys[k.ID] = copyKey(k)
+		return nil
+	})
+}
+
+// GetKey returns the key with that id.
+func (s *Store) GetKey(ctx context.Context, id string) (storage.SigningKey, error) {
+	var out storage.SigningKey
+	err := s.do(ctx, func(d *state) error {
+		k, ok := d.keys[id]
+		if !ok {
+			return fmt.Errorf("get key %q: %w", id, storage.ErrNotFound)
+		}
+		out = copyKey(k)
+		return nil
+	})
+	return out, err
+}
+
+// ListKeys returns every key, oldest first.
+func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	var out []storage.SigningKey
+	err := s.do(ctx, func(d *state) error {
+		out = make([]storage.SigningKey, 0, len(d.keys))
+		for _, k := range d.keys {
+			out = append(out, copyKey(k))
+		}
+		slices.SortFunc(out, func(a, b storage.SigningKey) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		})
+		return nil
+	})
+	return out, err
+}
+
+// UpdateKey replaces State, PrivateKey, ActivateAt, RetiredAt and
+// DeleteAfter.
+func (s *Store) UpdateKey(ctx context.Context, k storage.SigningKey) error {
+	return s.do(ctx, func(d *state) error {
+		old, ok := d.keys[k.ID]
+		if !ok {
+			return fmt.Errorf("update key %q: %w", k.ID, storage.ErrNotFound)
+		}
+		old.State, old.PrivateKey = k.State, k.PrivateKey
+		old.ActivateAt, old.RetiredAt, old.DeleteAfter = k.ActivateAt, k.RetiredAt, k.DeleteAfter
+		d.keys[k.ID] = copyKey(old)
+		return nil
+	})
+}
+
+// DeleteKey removes the key.
+func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	return s.do(ctx, func(d *state) error {
+		if _, ok := d.keys[id]; !ok {
+			return fmt.Errorf("delete key %q: %w", id, storage.ErrNotFound)
+		}
+		delete(d.keys, id)
+		return nil
+	})
+}
+
+// LockKeys needs a transaction, which here already holds the whole store,
+// so there is nothing more to lock. It fails outside a transaction, as the
+// PostgreSQL store does, so misuse shows up in development too.
+func (s *Store) LockKeys(ctx context.Context) error {
+	h := s.handle(ctx)
+	if h == nil {
+		return errors.New("memory: lock keys: must be called inside a transaction")
+	}
+	if err := h.tx.check(); err != nil {
+		return fmt.Errorf("memory: lock keys: %w", err)
+	}
+	return nil
+}
+
+// RecordLoginFailure counts a failure at the given time, first forgetting
+// the earlier ones when the last was more than window before it.
+func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) (storage.LoginAttempts, error) {
+	var out storage.LoginAttempts
+	err := s.do(ctx, func(d *state) error {
+		at = ts(at)
+		a, ok := d.attempts[key]
+		if !ok || a.LastFailure.Before(at.Add(-window)) {
+			a = storage.LoginAttempts{Key: key}
+		}
+		a.Failures++
+		// Replicas may report out of order: keep the latest instant.
+		if at.After(a.LastFailure) {
+			a.LastFailure = at
+		}
+		d.attempts[key] = a
+		out = a
+		return nil
+	})
+	return out, err
+}
+
+// GetLoginAttempts returns the key's counter, the zero value when none.
+func (s *Store) GetLoginAttempts(ctx context.Context, key string) (storage.LoginAttempts, error) {
+	var out storage.LoginAttempts
+	err := s.do(ctx, func(d *state) error {
+		out = d.attempts[key]
+		return nil
+	})
+	return out, err
+}
+
+// ClearLoginAttempts forgets the key's failures.
+func (s *Store) ClearLoginAttempts(ctx context.Context, key string) error {
+	return s.do(ctx, func(d *state) error {
+		delete(d.attempts, key)
+		return nil
+	})
+}
+
+// CreateActionToken stores a link token: ErrAlreadyExists for a duplicate
+// (purpose, hash), ErrNotFound when the user does not exist.
+func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) error {
+	return s.do(ctx, func(d *state) error {
+		k := actionTokenKey{t.Purpose, t.Hash}
+		if _, ok := d.actionTokens[k]; ok {
+			return fmt.Errorf("create %s token: %w", t.Purpose, storage.ErrAlreadyExists)
+		}
+		if _, ok := d.users[t.UserID]; !ok {
+			return fmt.Errorf("create %s token for user %q: %w", t.Purpose, t.UserID, storage.ErrNotFound)
+		}
+		d.actionTokens[k] = copyActionToken(t)
+		return nil
+	})
+}
+
+// ConsumeActionToken deletes and returns the token; ErrNotFound when absent
+// or already used.
+func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {
+	var out storage.ActionToken
+	err := s.do(ctx, func(d *state) error {
+		k := actionTokenKey{purpose, hash}
+		t, ok := d.actionTokens[k]
+		if !ok {
+			return fmt.Errorf("consume %s token: %w", purpose, storage.ErrNotFound)
+		}
+		delete(d.actionTokens, k)
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// DeleteUserActionTokens removes the user's tokens of that purpose.
+func (s *Store) DeleteUserActionTokens(ctx context.Context, userID, purpose string) error {
+	return s.do(ctx, func(d *state) error {
+		for k, t := range d.actionTokens {
+			if t.UserID == userID && t.Purpose == purpose {
+				delete(d.actionTokens, k)
+			}
+		}
+		return nil
+	})
+}
+
+// AppendAudit stores the event under the next id (e.ID is ignored).
+func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
+	return s.do(ctx, func(d *state) error {
+		d.lastAuditID++
+		e.ID = d.lastAuditID
+		d.audit = append(d.audit, copyAudit(e))
+		return nil
+	})
+}
+
+// ListAudit returns at most limit events (all when limit <= 0), newest
+// (At, then id) first.
+func (s *Store) ListAudit(ctx context.Context, limit int) ([]storage.AuditEvent, error) {
+	var out []storage.AuditEvent
+	err := s.do(ctx, func(d *state) error {
+		all := slices.Clone(d.audit)
+		slices.SortFunc(all, func(a, b storage.AuditEvent) int {
+			return cmp.Or(b.At.Compare(a.At), cmp.Compare(b.ID, a.ID))
+		})
+		out = make([]storage.AuditEvent, 0, limitOf(limit, len(all)))
+		for _, e := range all[:limitOf(limit, len(all))] {
+			out = append(out, copyAudit(e))
+		}
+		return nil
+	})
+	return out, err
+}
