@@ -1,0 +1,51 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// Management commands: thin clients of the admin API. The clients, users
+// and roles groups live in manage_*.go.
+
+func newClientsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth2 clients"}
+	m := addManageFlags(cmd)
+	cmd.AddCommand(
+		newClientsCreateCmd(m),
+		newClientsListCmd(m),
+		newClientsGetCmd(m),
+		newClientsDeleteCmd(m),
+	)
+	return cmd
+}
+
+func newUsersCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "users", Short: "Manage users"}
+	m := addManageFlags(cmd)
+	cmd.AddCommand(
+		newUsersCreateCmd(m),
+		newUsersListCmd(m),
+		newUsersGetCmd(m),
+		newUsersSetRolesCmd(m),
+		newUsersDisableCmd(m),
+		newUsersEnableCmd(m),
+		newUsersDeleteCmd(m),
+	)
+	return cmd
+}
+
+func newRolesCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "roles", Short: "Manage roles"}
+	m := addManageFlags(cmd)
+	cmd.AddCommand(
+		newRolesCreateCmd(m),
+		newRolesListCmd(m),
+		newRolesDeleteCmd(m),
+	)
+	return cmd
+}
+
+func newKeysCmd() *cobra.Command { return &cobra.Command{Use: "keys", Short: "Manage signing keys"} }
+func newAuditCmd() *cobra.Command {
+	return &cobra.Command{Use: "audit", Short: "Show security and admin events"}
+}
