@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -194,6 +195,9 @@ func (s *Service) ListUsers(ctx context.Context, q UserQuery) ([]User, error) {
 	if q.Limit < 0 || q.Offset < 0 {
 		return nil, invalid("limit", "limit and offset must not be negative")
 	}
+	if q.Search != "" && !lookupable(q.Search) {
+		return nil, invalid("search", "must be valid text")
+	}
 	var out []User
 	// One transaction so the users and their roles are one snapshot.
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
@@ -346,7 +350,7 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 // argon2id parameters is re-hashed with the current ones.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (User, error) {
 	login = strings.TrimSpace(login)
-	if login == "" || len(password) > MaxPasswordLength {
+	if !lookupable(login) || len(password) > MaxPasswordLength {
 		s.burnVerification(password)
 		return User{}, ErrInvalidCredentials
 	}
@@ -469,6 +473,9 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	if name == storage.RoleAdmin || name == storage.RoleUser {
 		return fmt.Errorf("%w: %s", ErrBuiltinRole, name)
 	}
+	if !lookupable(name) {
+		return fmt.Errorf("%w: %q", ErrRoleNotFound, name)
+	}
 	if err := s.store.DeleteRole(ctx, name); err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("%w: %s", ErrRoleNotFound, name)
@@ -482,7 +489,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 // never are), otherwise a user name or e-mail.
 func (s *Service) resolve(ctx context.Context, ref string) (storage.User, error) {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
+	if !lookupable(ref) {
 		return storage.User{}, ErrUserNotFound
 	}
 	var rec storage.User
@@ -562,3 +569,10 @@ func (s *Service) withRoles(ctx context.Context, rec storage.User) (User, error)
 // PostgreSQL keeps, so a value returned before a read-back equals the one
 // read back on either backend.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// lookupable reports whether s can be looked up at all: not empty, valid
+// UTF-8 and free of NUL, which PostgreSQL rejects in text with an error
+// that would otherwise surface as a 500 instead of "not found".
+func lookupable(s string) bool {
+	return s != "" && utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}

@@ -186,6 +186,9 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 
 // Get returns the client with that id.
 func (s *Service) Get(ctx context.Context, id string) (storage.Client, error) {
+	if !lookupable(id) {
+		return storage.Client{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
 	c, err := s.store.GetClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.Client{}, fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -211,6 +214,9 @@ func (s *Service) List(ctx context.Context) ([]storage.Client, error) {
 // Delete deletes the client and its consents; tokens issued to it stop
 // working.
 func (s *Service) Delete(ctx context.Context, id string) error {
+	if !lookupable(id) {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
 	err := s.store.DeleteClient(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
@@ -262,3 +268,10 @@ func SecretMatches(hash []byte, secret string) bool {
 // PostgreSQL keeps, so the client returned by Create equals the one read
 // back on either backend.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// lookupable reports whether id can be looked up at all: not empty, valid
+// UTF-8 and free of NUL, which PostgreSQL rejects in text with an error
+// that would otherwise surface as a 500 instead of "not found".
+func lookupable(id string) bool {
+	return id != "" && utf8.ValidString(id) && !strings.ContainsRune(id, 0)
+}

@@ -421,6 +421,11 @@ func TestUsersBadInput(t *testing.T) {
 		{"set roles of nobody", "PUT", "/admin/users/nobody/roles", `{"roles":["user"]}`, http.StatusNotFound, "not found"},
 		{"disable nobody", "POST", "/admin/users/nobody/disable", "", http.StatusNotFound, "not found"},
 		{"get nobody", "GET", "/admin/users/nobody", "", http.StatusNotFound, "not found"},
+		{"NUL in reference", "GET", "/admin/users/al%00ice", "", http.StatusNotFound, "not found"},
+		{"invalid UTF-8 reference", "DELETE", "/admin/users/%ff", "", http.StatusNotFound, "not found"},
+		{"invalid UTF-8 search", "GET", "/admin/users?search=%ff", "", http.StatusBadRequest, "search"},
+		{"NUL in client id", "GET", "/admin/clients/a%00", "", http.StatusNotFound, "not found"},
+		{"NUL in role name", "DELETE", "/admin/roles/a%00", "", http.StatusNotFound, "not found"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
