@@ -1,0 +1,280 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/migrations"
+)
+
+// Store is the PostgreSQL storage.Store. It is safe for concurrent use.
+type Store struct {
+	db *sqlx.DB
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open connects to the database at databaseURL (a postgres:// URL or a
+// lib/pq keyword string) and checks that it answers. When it does not, the
+// error wraps storage.ErrUnavailable. Open does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	db, err := sqlx.Open("postgres", databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open database: %w", unavailable(err))
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("postgres: cannot reach the database: %w", unavailable(err))
+	}
+	return &Store{db: db}, nil
+}
+
+// DB returns the connection pool, for Migrate and for tuning its limits.
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", unavailable(err))
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrationLockID is goose's default advisory lock id, spelled out so every
+// Signet version takes the same lock whatever goose's default becomes.
+const migrationLockID int64 = 4097083626
+
+// Migrate applies the embedded migrations that are not applied yet. It holds
+// a PostgreSQL session advisory lock while it works, so replicas starting
+// together migrate one at a time and the later ones find nothing to do.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	// Probe the lock every second (goose waits 5 s by default) for up to 5
+	// minutes: a concurrent replica should not wait long after the first
+	// finishes.
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(migrationLockID),
+		lock.WithLockTimeout(1, 300),
+		lock.WithUnlockTimeout(1, 60),
+	)
+	if err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS,
+		goose.WithSessionLocker(locker),
+		// Only the embedded SQL files: no Go migrations registered by
+		// whatever else is linked in.
+		goose.WithDisableGlobalRegistry(true),
+	)
+	if err != nil {
+		return fmt.Errorf("postgres: load migrations: %w", err)
+	}
+	// provider.Close would close db, which belongs to the caller.
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: apply migrations: %w", mapErr(err))
+	}
+	return nil
+}
+
+// txKey is the context key of this store's transaction; it includes the
+// store so transactions of two stores in one context stay apart.
+type txKey struct{ s *Store }
+
+// txHandle is what the context carries. joined marks a BeginTx made inside
+// an existing transaction: its Commit and Rollback leave the decision to
+// the outermost owner, like a nested InTx.
+type txHandle struct {
+	tx     *sqlx.Tx
+	joined bool
+}
+
+func (s *Store) handle(ctx context.Context) *txHandle {
+	h, _ := ctx.Value(txKey{s}).(*txHandle)
+	return h
+}
+
+// q returns what to run a statement on: the transaction in ctx, else the
+// pool.
+func (s *Store) q(ctx context.Context) sqlx.ExtContext {
+	if h := s.handle(ctx); h != nil {
+		return h.tx
+	}
+	return s.db
+}
+
+// BeginTx starts a transaction (READ COMMITTED) carried by the returned
+// context; inside an existing one it joins it. Cancelling ctx rolls the
+// transaction back.
+func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
+	if h := s.handle(ctx); h != nil {
+		return context.WithValue(ctx, txKey{s}, &txHandle{tx: h.tx, joined: true}), nil
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin transaction: %w", mapErr(err))
+	}
+	return context.WithValue(ctx, txKey{s}, &txHandle{tx: tx}), nil
+}
+
+// Commit commits the transaction of ctx; sql.ErrTxDone when it already
+// ended.
+func (s *Store) Commit(ctx context.Context) error {
+	h := s.handle(ctx)
+	if h == nil {
+		return errors.New("postgres: commit: no transaction in context")
+	}
+	if h.joined {
+		return nil
+	}
+	if err := h.tx.Commit(); err != nil {
+		return fmt.Errorf("postgres: commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+// Rollback rolls back the transaction of ctx; sql.ErrTxDone when it
+// already ended.
+func (s *Store) Rollback(ctx context.Context) error {
+	h := s.handle(ctx)
+	if h == nil {
+		return errors.New("postgres: rollback: no transaction in context")
+	}
+	if h.joined {
+		return nil
+	}
+	if err := h.tx.Rollback(); err != nil {
+		return fmt.Errorf("postgres: rollback: %w", mapErr(err))
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction, or in the one ctx already carries.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.handle(ctx) != nil {
+		return fn(ctx)
+	}
+	txCtx, err := s.BeginTx(ctx)
+	if err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		// fn panicked or called runtime.Goexit (t.Fatal): roll back and let
+		// it carry on unwinding, so the connection goes back to the pool.
+		if !finished {
+			_ = s.Rollback(txCtx)
+		}
+	}()
+	if err := fn(txCtx); err != nil {
+		finished = true
+		if rbErr := s.Rollback(txCtx); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	finished = true
+	return s.Commit(txCtx)
+}
+
+// keyRotationLockID is the transaction advisory lock LockKeys takes; any
+// fixed number unlikely to collide with other users of advisory locks.
+const keyRotationLockID int64 = 0x5369676e65744b31 // "SignetK1"
+
+// LockKeys takes the key-rotation advisory lock for the rest of the
+// transaction in ctx. Outside a transaction it fails: the lock would be
+// released as soon as it was taken.
+func (s *Store) LockKeys(ctx context.Context) error {
+	h := s.handle(ctx)
+	if h == nil {
+		return errors.New("postgres: lock keys: must be called inside a transaction")
+	}
+	if _, err := h.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, keyRotationLockID); err != nil {
+		return fmt.Errorf("postgres: lock keys: %w", mapErr(err))
+	}
+	return nil
+}
+
+// execOne runs a statement that must touch a row; ErrNotFound when it
+// touched none.
+func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
+	n, err := s.execCount(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// execCount runs a statement and returns how many rows it touched.
+func (s *Store) execCount(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := s.q(ctx).ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return int(n), nil
+}
+
+// limitArg turns a caller's limit into a LIMIT parameter: NULL (no limit)
+// when zero or less.
+func limitArg(limit int) sql.NullInt64 {
+	return sql.NullInt64{Int64: int64(limit), Valid: limit > 0}
+}
+
+// strs makes a text[] parameter; nil becomes '{}' because the columns are
+// NOT NULL.
+func strs(s []string) any {
+	if s == nil {
+		s = []string{}
+	}
+	return pqArray(s)
+}
+
+// bin makes a bytea parameter for a nullable column: empty is NULL.
+func bin(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// binOut normalises a scanned bytea: empty is nil.
+func binOut(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// nullTime makes a timestamptz parameter for a nullable column: the zero
+// time is NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// timeOut normalises a scanned instant to UTC.
+func timeOut(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
