@@ -5,7 +5,7 @@ import (
 )
 
 func TestConsentSameOrFewerScopesNotAskedAgain(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	c := NewConsents(st, newClock().Now)
 	ctx := t.Context()
 	covers := func(scopes ...string) bool {

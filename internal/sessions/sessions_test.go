@@ -33,7 +33,7 @@ func (b *browser) take(w *httptest.ResponseRecorder) {
 }
 
 func TestStartSetsHardenedCookieAndStoresOnlyHash(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	clk := newClock()
 	m := NewManager(st, Options{Secure: true, Now: clk.Now})
 	w := httptest.NewRecorder()
@@ -77,7 +77,7 @@ func TestStartSetsHardenedCookieAndStoresOnlyHash(t *testing.T) {
 }
 
 func TestRememberMeGivesPersistentCookie(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	clk := newClock()
 	m := NewManager(st, Options{RememberFor: 48 * time.Hour, Now: clk.Now})
 	w := httptest.NewRecorder()
@@ -110,7 +110,7 @@ func TestRememberMeGivesPersistentCookie(t *testing.T) {
 }
 
 func TestIdleTimeoutSlidesAndCaps(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	clk := newClock()
 	m := NewManager(st, Options{IdleTimeout: 10 * time.Minute, MaxLifetime: 25 * time.Minute, Now: clk.Now})
 	w := httptest.NewRecorder()
@@ -144,7 +144,7 @@ func TestIdleTimeoutSlidesAndCaps(t *testing.T) {
 }
 
 func TestLoginRotatesSession(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	m := NewManager(st, Options{})
 	b := newBrowser()
 	w := httptest.NewRecorder()
@@ -183,7 +183,7 @@ func TestLoginRotatesSession(t *testing.T) {
 }
 
 func TestEndDeletesSessionAndClearsCookie(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	m := NewManager(st, Options{})
 	b := newBrowser()
 	w := httptest.NewRecorder()

@@ -17,7 +17,7 @@ func TestPolicyDelay(t *testing.T) {
 }
 
 func TestThrottleBacksOffAfterFiveFailures(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	clk := newClock()
 	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now)
 	ctx := t.Context()
@@ -73,7 +73,7 @@ func TestThrottleBacksOffAfterFiveFailures(t *testing.T) {
 }
 
 func TestIPThrottleAllowsMoreRoom(t *testing.T) {
-	st := newFakeStore()
+	st := newStore(t)
 	clk := newClock()
 	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now)
 	ctx := t.Context()
