@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/storage/memory"
+	"github.com/signet-idp/signet/internal/storage/postgres"
+)
+
+// openStore opens PostgreSQL and applies the migrations (under an advisory
+// lock, so replicas may start together), or returns the in-memory store
+// when no database is configured (only allowed with --dev).
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (storage.Store, error) {
+	if cfg.DatabaseURL == "" {
+		logger.Warn("no database configured: using the in-memory store (--dev); nothing survives a restart")
+		return memory.New(), nil
+	}
+	store, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := postgres.Migrate(ctx, store.DB()); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("database migrations: %w", err)
+	}
+	return store, nil
+}
+
+func newMigrateCmd() *cobra.Command {
+	cfg := config.Default()
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the embedded SQL migrations to the database (serve also does this at start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.DatabaseURL == "" {
+				return fmt.Errorf("database URL (--database-url or SIGNET_DATABASE_URL) is required")
+			}
+			store, err := postgres.Open(cmd.Context(), cfg.DatabaseURL)
+			if err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			defer store.Close()
+			if err := postgres.Migrate(cmd.Context(), store.DB()); err != nil {
+				return fmt.Errorf("database migrations: %w", err)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), "migrations applied")
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL")
+	return cmd
+}
