@@ -1,0 +1,96 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// ErrChallengeNotFound: the login challenge is unknown, expired or was
+// already used. Challenges implementations return it (or
+// storage.ErrNotFound), possibly wrapped.
+var ErrChallengeNotFound = errors.New("pages: login challenge not found or expired")
+
+// Challenges is what the pages need from the authorization side: read a
+// parked authorization request, record who logged in, and record the
+// consent decision. The browser then goes to the resume URL, where the
+// authorization endpoint finishes the request.
+type Challenges interface {
+	Challenge(ctx context.Context, value string) (Challenge, error)
+	AcceptLogin(ctx context.Context, value, subject, sessionID string, authTime time.Time) error
+	DecideConsent(ctx context.Context, value string, granted []string, allow bool) error
+}
+
+// Challenge is a parked authorization request as the pages see it.
+type Challenge struct {
+	ClientID   string
+	ClientName string
+	// FirstParty clients skip the consent page.
+	FirstParty bool
+	// Scopes are the requested scopes (already limited to what the
+	// client may ask for).
+	Scopes []string
+	// Prompt holds the request's prompt values (login, consent, none,
+	// select_account).
+	Prompt []string
+	// LoginHint pre-fills the user name.
+	LoginHint string
+	// MaxAge, when MaxAgeSet, is the longest the person's last
+	// authentication may be ago (0: authenticate now).
+	MaxAge    time.Duration
+	MaxAgeSet bool
+	// IDTokenHintSubject is the `sub` of a valid id_token_hint, if any.
+	IDTokenHintSubject string
+
+	// Subject, SessionID and AuthTime are set once a login was accepted.
+	Subject   string
+	SessionID string
+	AuthTime  time.Time
+}
+
+// HasPrompt reports whether the request carried prompt value p.
+func (c Challenge) HasPrompt(p string) bool { return slices.Contains(c.Prompt, p) }
+
+// Accounts checks passwords.
+type Accounts interface {
+	// Authenticate returns accounts.ErrInvalidCredentials for an unknown
+	// login, a wrong password and a disabled user alike.
+	Authenticate(ctx context.Context, login, password string) (accounts.User, error)
+}
+
+// Users looks people up for display and for throttle keys.
+type Users interface {
+	GetUser(ctx context.Context, id string) (storage.User, error)
+	GetUserByLogin(ctx context.Context, usernameOrEmail string) (storage.User, error)
+}
+
+// Clients looks up registered clients (for logout redirects).
+type Clients interface {
+	GetClient(ctx context.Context, id string) (storage.Client, error)
+}
+
+// HintClaims is what the logout endpoint needs from a verified
+// id_token_hint.
+type HintClaims struct {
+	Subject  string
+	Audience []string
+	// AuthorizedParty is the `azp` claim, when present.
+	AuthorizedParty string
+	// SessionID is the `sid` claim, when present.
+	SessionID string
+}
+
+// HintVerifier checks an id_token_hint: a token Signet signed for this
+// issuer. An expired token is still a valid hint.
+type HintVerifier interface {
+	VerifyIDTokenHint(ctx context.Context, raw string) (HintClaims, error)
+}
+
+// Audit records security events; failures are logged, never fatal.
+type Audit interface {
+	AppendAudit(ctx context.Context, e storage.AuditEvent) error
+}

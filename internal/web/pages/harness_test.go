@@ -1,0 +1,304 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/sessions"
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/storage/memory"
+	"github.com/signet-idp/signet/internal/web"
+	"github.com/signet-idp/signet/internal/web/render"
+)
+
+const (
+	alicePassword = "correct horse battery"
+	photoLogout   = "https://photo.example/signed-out"
+)
+
+// fakeChallenges stands in for the authorization side.
+type fakeChallenges struct {
+	mu        sync.Mutex
+	byValue   map[string]*Challenge
+	decisions map[string]decision
+}
+
+type decision struct {
+	allow   bool
+	granted []string
+}
+
+func (f *fakeChallenges) add(value string, ch Challenge) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.byValue[value] = &ch
+}
+
+func (f *fakeChallenges) get(value string) Challenge {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return *f.byValue[value]
+}
+
+func (f *fakeChallenges) decision(value string) (decision, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.decisions[value]
+	return d, ok
+}
+
+func (f *fakeChallenges) Challenge(_ context.Context, value string) (Challenge, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.byValue[value]
+	if !ok {
+		return Challenge{}, ErrChallengeNotFound
+	}
+	return *ch, nil
+}
+
+func (f *fakeChallenges) AcceptLogin(_ context.Context, value, subject, sessionID string, authTime time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.byValue[value]
+	if !ok {
+		return ErrChallengeNotFound
+	}
+	ch.Subject, ch.SessionID, ch.AuthTime = subject, sessionID, authTime
+	return nil
+}
+
+func (f *fakeChallenges) DecideConsent(_ context.Context, value string, granted []string, allow bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.byValue[value]; !ok {
+		return ErrChallengeNotFound
+	}
+	if f.decisions == nil {
+		f.decisions = map[string]decision{}
+	}
+	f.decisions[value] = decision{allow: allow, granted: slices.Clone(granted)}
+	return nil
+}
+
+// fakeHints accepts hints of the form "hint:<sub>:<aud>[:<sid>]".
+type fakeHints struct{}
+
+func (fakeHints) VerifyIDTokenHint(_ context.Context, raw string) (HintClaims, error) {
+	parts := strings.Split(raw, ":")
+	if len(parts) < 3 || parts[0] != "hint" {
+		return HintClaims{}, errors.New("bad hint")
+	}
+	c := HintClaims{Subject: parts[1], Audience: []string{parts[2]}}
+	if len(parts) > 3 {
+		c.SessionID = parts[3]
+	}
+	return c, nil
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type env struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store *memory.Store
+	acc   *accounts.Service
+	ch    *fakeChallenges
+	clock *clock
+	alice accounts.User
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	st := memory.New()
+	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	h := accounts.PasswordHasher{Memory: 64, Time: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	acc := accounts.NewService(st, accounts.Options{Hasher: &h, Now: clk.Now})
+	ctx := t.Context()
+	alice, err := acc.CreateUser(ctx, accounts.NewUser{Username: "alice", Email: "alice@example.com", Name: "Alice", Password: alicePassword, Roles: []string{"user"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.CreateUser(ctx, accounts.NewUser{Username: "mallory", Email: "mallory@example.com", Password: alicePassword}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.DisableUser(ctx, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []storage.Client{
+		{ID: "photo", Name: "Photo App", RedirectURIs: []string{"https://photo.example/cb"}, PostLogoutRedirectURIs: []string{photoLogout}},
+		{ID: "notes", Name: "Notes", RedirectURIs: []string{"https://notes.example/cb"}},
+		{ID: "portal", Name: "Portal", FirstParty: true, RedirectURIs: []string{"https://portal.example/cb"}},
+	} {
+		if err := st.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rd, err := render.New(render.Branding{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := &fakeChallenges{byValue: map[string]*Challenge{}}
+	h2, err := New(Config{
+		Render:     rd,
+		Sessions:   sessions.NewManager(st, sessions.Options{Now: clk.Now}),
+		Throttle:   sessions.NewThrottle(st, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, clk.Now),
+		Consents:   sessions.NewConsents(st, clk.Now),
+		Challenges: fc,
+		Accounts:   acc,
+		Users:      st,
+		Clients:    st,
+		Hints:      fakeHints{},
+		Audit:      st,
+		Now:        clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := web.New(web.Options{Name: "public"})
+	h2.Register(e)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, store: st, acc: acc, ch: fc, clock: clk, alice: alice}
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	env *env
+	c   *http.Client
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{env: e, c: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+type page struct {
+	status   int
+	body     string
+	header   http.Header
+	location string
+	cookies  []*http.Cookie
+}
+
+func (b *browser) do(req *http.Request) page {
+	b.env.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.env.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, body: string(body), header: resp.Header, location: resp.Header.Get("Location"), cookies: resp.Cookies()}
+}
+
+func (b *browser) get(path string) page {
+	b.env.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.env.srv.URL+path, nil)
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, hdr ...string) page {
+	b.env.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, b.env.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return b.do(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, p page) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no CSRF field on page (status %d):\n%s", p.status, p.body)
+	}
+	return m[1]
+}
+
+// login walks the login form for challenge (may be "") and returns the
+// answer to the POST.
+func (b *browser) login(challenge, username, password string, remember bool) page {
+	b.env.t.Helper()
+	path := LoginPath
+	if challenge != "" {
+		path += "?" + url.Values{ChallengeParam: {challenge}}.Encode()
+	}
+	form := b.get(path)
+	if form.status != http.StatusOK {
+		b.env.t.Fatalf("GET %s = %d (location %q)", path, form.status, form.location)
+	}
+	v := url.Values{CSRFField: {csrfOf(b.env.t, form)}, "username": {username}, "password": {password}}
+	if challenge != "" {
+		v.Set(ChallengeParam, challenge)
+	}
+	if remember {
+		v.Set("remember", "1")
+	}
+	return b.post(LoginPath, v)
+}
+
+func (b *browser) sessionCookie() *http.Cookie {
+	u, _ := url.Parse(b.env.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == sessions.DefaultCookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+func resumeURL(challenge string) string {
+	return DefaultResumePath + "?" + url.Values{ChallengeParam: {challenge}}.Encode()
+}
+
+func consentURL(challenge string) string {
+	return ConsentPath + "?" + url.Values{ChallengeParam: {challenge}}.Encode()
+}
+
+func wantStatus(t *testing.T, p page, status int) {
+	t.Helper()
+	if p.status != status {
+		t.Fatalf("status %d (location %q), want %d; body:\n%s", p.status, p.location, status, p.body)
+	}
+}
+
+func wantRedirect(t *testing.T, p page, location string) {
+	t.Helper()
+	if p.status != http.StatusSeeOther || p.location != location {
+		t.Fatalf("answer %d to %q, want 303 to %q; body:\n%s", p.status, p.location, location, p.body)
+	}
+}

@@ -1,0 +1,217 @@
+package pages
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/sessions"
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/web/render"
+)
+
+// Messages on the login page. One message for every kind of refusal, so
+// the page never tells whether an account exists or is disabled.
+const (
+	msgInvalidCredentials = "The user name, e-mail or password is not right. Check them and try again."
+	msgReauthenticate     = "For your security, enter your password again to continue."
+	msgOtherAccount       = "The app asked you to sign in with a different account."
+)
+
+func msgThrottled(wait time.Duration) string {
+	minutes := int(math.Ceil(wait.Minutes()))
+	if minutes <= 1 {
+		return "Too many failed attempts to sign in. Wait a minute, then try again."
+	}
+	return "Too many failed attempts to sign in. Wait " + strconv.Itoa(minutes) + " minutes, then try again."
+}
+
+// needsLogin reports why the person must type their password even though
+// the browser has a session ("" when the session will do).
+func needsLogin(ch Challenge, s *storage.Session, now time.Time) string {
+	switch {
+	case s == nil:
+		return "no session"
+	case ch.HasPrompt("login") || ch.HasPrompt("select_account"):
+		return "prompt"
+	case ch.MaxAgeSet && now.Sub(s.AuthTime) > ch.MaxAge:
+		return "max_age"
+	case ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != s.UserID:
+		return "id_token_hint"
+	}
+	return ""
+}
+
+// loginForm shows the login form, or skips it when the browser's session
+// satisfies the request (single sign-on).
+func (h *Handler) loginForm(c echo.Context) error {
+	ctx := c.Request().Context()
+	s, err := h.current(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	value := c.QueryParam(ChallengeParam)
+	if value == "" {
+		returnTo := SafeReturnTo(c.QueryParam("return_to"))
+		if s != nil {
+			return c.Redirect(http.StatusSeeOther, orHome(returnTo))
+		}
+		return h.cfg.Render.Login(c.Response(), http.StatusOK, render.LoginPage{Common: h.common(c, nil), ReturnTo: returnTo})
+	}
+	ch, err := h.cfg.Challenges.Challenge(ctx, value)
+	if err != nil {
+		return h.badChallenge(c, err)
+	}
+	if s != nil && ch.Subject != "" && ch.SessionID == s.ID {
+		// Already logged in for this request (the back button).
+		return h.afterLogin(c, value, ch, s.UserID)
+	}
+	page := render.LoginPage{Common: h.common(c, s), Challenge: value, ClientName: ch.ClientName, Username: ch.LoginHint}
+	switch reason := needsLogin(ch, s, h.cfg.Now()); reason {
+	case "":
+		if err := h.cfg.Challenges.AcceptLogin(ctx, value, s.UserID, s.ID, s.AuthTime); err != nil {
+			return h.badChallenge(c, err)
+		}
+		return h.afterLogin(c, value, ch, s.UserID)
+	case "id_token_hint":
+		page.Notice = msgOtherAccount
+	case "prompt", "max_age":
+		page.Notice = msgReauthenticate
+		if page.Username == "" && page.SignedInAs != "" {
+			page.Username = page.SignedInAs
+		}
+	}
+	return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+}
+
+// login checks the password and starts a fresh session.
+func (h *Handler) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	value := c.FormValue(ChallengeParam)
+	username := strings.TrimSpace(c.FormValue("username"))
+	password := c.FormValue("password")
+	remember := c.FormValue("remember") != ""
+	returnTo := SafeReturnTo(c.FormValue("return_to"))
+
+	var ch Challenge
+	if value != "" {
+		var err error
+		if ch, err = h.cfg.Challenges.Challenge(ctx, value); err != nil {
+			return h.badChallenge(c, err)
+		}
+	}
+	page := render.LoginPage{
+		Common: h.common(c, nil), Challenge: value, ClientName: ch.ClientName,
+		Username: username, Remember: remember, ReturnTo: returnTo,
+	}
+	if len(username) > 320 {
+		username = username[:320]
+		page.Username = ""
+	}
+
+	// Throttle per account (the user's id when the login names one, else
+	// what was typed) and per client address, before any password check.
+	userID := ""
+	if username != "" {
+		switch u, err := h.cfg.Users.GetUserByLogin(ctx, username); {
+		case err == nil:
+			userID = u.ID
+		case errors.Is(err, storage.ErrNotFound):
+		default:
+			return h.fail(c, err)
+		}
+	}
+	acctKey, ipKey := sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c))
+	wait, err := h.cfg.Throttle.Wait(ctx, acctKey, ipKey)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if wait > 0 {
+		h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "wait", wait.Round(time.Second).String())
+		h.audit(c, orUnknown(userID), "login.throttled", "", nil)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		page.Error = msgThrottled(wait)
+		return h.cfg.Render.Login(c.Response(), http.StatusTooManyRequests, page)
+	}
+
+	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
+	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
+			return h.fail(c, err)
+		}
+		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
+		h.audit(c, orUnknown(userID), "login.failure", "", nil)
+		page.Error = msgInvalidCredentials
+		return h.cfg.Render.Login(c.Response(), http.StatusUnauthorized, page)
+	}
+	if err != nil {
+		return h.fail(c, fmt.Errorf("authenticate: %w", err))
+	}
+	if err := h.cfg.Throttle.Succeeded(ctx, acctKey); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "could not clear login failures", "user_id", user.ID, "err", err)
+	}
+	s, err := h.cfg.Sessions.Start(c.Response(), c.Request(), sessions.StartInput{
+		UserID: user.ID, Remember: remember, UserAgent: c.Request().UserAgent(), IP: h.clientIP(c),
+	})
+	if err != nil {
+		return h.fail(c, err)
+	}
+	h.audit(c, user.ID, "login.success", s.ID, map[string]string{"client_id": ch.ClientID, "remember": strconv.FormatBool(remember)})
+
+	if value == "" {
+		return c.Redirect(http.StatusSeeOther, orHome(returnTo))
+	}
+	if err := h.cfg.Challenges.AcceptLogin(ctx, value, user.ID, s.ID, s.AuthTime); err != nil {
+		return h.badChallenge(c, err)
+	}
+	return h.afterLogin(c, value, ch, user.ID)
+}
+
+// afterLogin settles consent without asking when it can (first-party
+// client, or a remembered decision covering every requested scope), and
+// otherwise sends the browser to the consent page.
+func (h *Handler) afterLogin(c echo.Context, value string, ch Challenge, userID string) error {
+	ok, err := h.consentSettled(c, ch, userID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if !ok {
+		return c.Redirect(http.StatusSeeOther, challengeURL(ConsentPath, value))
+	}
+	if err := h.cfg.Challenges.DecideConsent(c.Request().Context(), value, ch.Scopes, true); err != nil {
+		return h.badChallenge(c, err)
+	}
+	return h.resume(c, value)
+}
+
+// consentSettled reports whether consent may be given without asking.
+func (h *Handler) consentSettled(c echo.Context, ch Challenge, userID string) (bool, error) {
+	if ch.FirstParty {
+		return true, nil
+	}
+	if ch.HasPrompt("consent") {
+		return false, nil
+	}
+	return h.cfg.Consents.Covers(c.Request().Context(), userID, ch.ClientID, ch.Scopes)
+}
+
+func orHome(returnTo string) string {
+	if returnTo == "" {
+		return HomePath
+	}
+	return returnTo
+}
+
+func orUnknown(userID string) string {
+	if userID == "" {
+		return "unknown"
+	}
+	return userID
+}
