@@ -26,6 +26,12 @@ var (
 // Store is everything Signet keeps. Handlers and services should depend on
 // the narrow interfaces below, not on Store itself; only cmd/signet and
 // storage implementations deal with the whole.
+//
+// Text is kept as PostgreSQL keeps it: valid UTF-8 without NUL bytes. A
+// lookup, delete or list by a key that is not such text (a client_id from
+// a request, say) finds nothing — ErrNotFound, an empty list or a zero
+// value, like any unknown key; a write of such text fails with an error
+// that is none of the four above.
 type Store interface {
 	Transactor
 	ClientStore
