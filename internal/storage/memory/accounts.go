@@ -13,6 +13,9 @@ import (
 
 // CreateClient stores a new client; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("create client %q: %w", c.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.clients[c.ID]; ok {
 			return fmt.Errorf("create client %q: %w", c.ID, storage.ErrAlreadyExists)
@@ -52,6 +55,9 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 
 // UpdateClient replaces every field but ID and CreatedAt.
 func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("update client %q: %w", c.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		old, ok := d.clients[c.ID]
 		if !ok {
@@ -100,6 +106,9 @@ func (d *state) nameClash(u storage.User) string {
 // CreateUser stores a new user; ErrAlreadyExists when the id, user name or
 // e-mail is taken.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	if err := checkText(u); err != nil {
+		return fmt.Errorf("create user %q: %w", u.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.users[u.ID]; ok {
 			return fmt.Errorf("create user %q: id: %w", u.ID, storage.ErrAlreadyExists)
@@ -132,7 +141,9 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 func (s *Store) GetUserByLogin(ctx context.Context, login string) (storage.User, error) {
 	var out storage.User
 	err := s.do(ctx, func(d *state) error {
-		if login != "" {
+		// Unstorable text matches nothing, as in PostgreSQL (where
+		// EqualFold would let invalid UTF-8 match U+FFFD).
+		if login != "" && storable(login) {
 			var byEmail *storage.User
 			for _, u := range d.users {
 				if strings.EqualFold(u.Username, login) {
@@ -156,6 +167,9 @@ func (s *Store) GetUserByLogin(ctx context.Context, login string) (storage.User,
 // ListUsers returns the users matching q, ordered by lower-cased user name
 // (then id); Limit 0 means no limit.
 func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.User, error) {
+	if !storable(q.Search) {
+		return []storage.User{}, nil // matches nothing, as in PostgreSQL
+	}
 	var out []storage.User
 	err := s.do(ctx, func(d *state) error {
 		search := strings.ToLower(q.Search)
@@ -181,6 +195,9 @@ func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.U
 
 // UpdateUser replaces every field but ID and CreatedAt.
 func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
+	if err := checkText(u); err != nil {
+		return fmt.Errorf("update user %q: %w", u.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		old, ok := d.users[u.ID]
 		if !ok {
@@ -275,6 +292,9 @@ func (s *Store) ListUsersWithRole(ctx context.Context, role string) ([]string, e
 
 // CreateRole stores a new role; ErrAlreadyExists when the name is taken.
 func (s *Store) CreateRole(ctx context.Context, r storage.Role) error {
+	if err := checkText(r); err != nil {
+		return fmt.Errorf("create role %q: %w", r.Name, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.roles[r.Name]; ok {
 			return fmt.Errorf("create role %q: %w", r.Name, storage.ErrAlreadyExists)

@@ -13,6 +13,9 @@ import (
 // CreateOAuthRequest stores a request row; ErrAlreadyExists for a
 // duplicate (kind, signature).
 func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
+	if err := checkText(r); err != nil {
+		return fmt.Errorf("create %s request: %w", r.Kind, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		k := requestKey{r.Kind, r.Signature}
 		if _, ok := d.requests[k]; ok {
@@ -132,6 +135,9 @@ func (s *Store) DeleteExpiredOAuthRequests(ctx context.Context, before time.Time
 
 // CreateLoginChallenge stores a parked authorization request.
 func (s *Store) CreateLoginChallenge(ctx context.Context, c storage.LoginChallenge) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("create login challenge: %w", err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.challenges[c.ID]; ok {
 			return fmt.Errorf("create login challenge: %w", storage.ErrAlreadyExists)
@@ -158,6 +164,9 @@ func (s *Store) GetLoginChallenge(ctx context.Context, id string) (storage.Login
 // UpdateLoginChallenge replaces Subject, AuthTime, SessionID, ConsentGiven
 // and GrantedScopes.
 func (s *Store) UpdateLoginChallenge(ctx context.Context, c storage.LoginChallenge) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("update login challenge: %w", err)
+	}
 	return s.do(ctx, func(d *state) error {
 		old, ok := d.challenges[c.ID]
 		if !ok {
@@ -209,6 +218,9 @@ func (s *Store) DeleteExpiredLoginChallenges(ctx context.Context, before time.Ti
 // replaced consent keeps its CreatedAt. ErrNotFound when the user or client
 // does not exist.
 func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("upsert consent of user %q for client %q: %w", c.UserID, c.ClientID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.users[c.UserID]; !ok {
 			return fmt.Errorf("upsert consent of user %q: user: %w", c.UserID, storage.ErrNotFound)

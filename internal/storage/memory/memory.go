@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/signet-idp/signet/internal/storage"
 )
@@ -391,6 +394,51 @@ func copyAudit(e storage.AuditEvent) storage.AuditEvent {
 	maps.Copy(details, e.Details)
 	e.Details = details
 	return e
+}
+
+// storable reports whether PostgreSQL could keep s in a text column:
+// valid UTF-8 without NUL bytes. The memory store refuses the same text so
+// that development behaves like production.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// checkText walks v (a record, a string, or lists and maps of them) and
+// fails when any text in it is not storable. Bytes are not text.
+func checkText(v any) error {
+	if !textOK(reflect.ValueOf(v)) {
+		return errors.New("text must be valid UTF-8 without NUL bytes")
+	}
+	return nil
+}
+
+func textOK(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return storable(v.String())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if !textOK(v.Field(i)) {
+				return false
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return true
+		}
+		for i := range v.Len() {
+			if !textOK(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if !textOK(it.Key()) || !textOK(it.Value()) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // limitOf reads a caller's limit: zero or less means no limit.

@@ -14,6 +14,9 @@ import (
 // CreateSession stores a browser session: ErrAlreadyExists when the id or
 // token hash is taken, ErrNotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
+	if err := checkText(sess); err != nil {
+		return fmt.Errorf("create session for user %q: %w", sess.UserID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.sessions[sess.ID]; ok {
 			return fmt.Errorf("create session: id: %w", storage.ErrAlreadyExists)
@@ -140,6 +143,9 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time, lim
 
 // CreateKey stores a signing key; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
+	if err := checkText(k); err != nil {
+		return fmt.Errorf("create key %q: %w", k.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		if _, ok := d.keys[k.ID]; ok {
 			return fmt.Errorf("create key %q: %w", k.ID, storage.ErrAlreadyExists)
@@ -182,6 +188,9 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 // UpdateKey replaces State, PrivateKey, ActivateAt, RetiredAt and
 // DeleteAfter.
 func (s *Store) UpdateKey(ctx context.Context, k storage.SigningKey) error {
+	if err := checkText(k); err != nil {
+		return fmt.Errorf("update key %q: %w", k.ID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		old, ok := d.keys[k.ID]
 		if !ok {
@@ -222,6 +231,9 @@ func (s *Store) LockKeys(ctx context.Context) error {
 // RecordLoginFailure counts a failure at the given time, first forgetting
 // the earlier ones when the last was more than window before it.
 func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) (storage.LoginAttempts, error) {
+	if err := checkText(key); err != nil {
+		return storage.LoginAttempts{}, fmt.Errorf("record login failure: %w", err)
+	}
 	var out storage.LoginAttempts
 	err := s.do(ctx, func(d *state) error {
 		at = ts(at)
@@ -262,6 +274,9 @@ func (s *Store) ClearLoginAttempts(ctx context.Context, key string) error {
 // CreateActionToken stores a link token: ErrAlreadyExists for a duplicate
 // (purpose, hash), ErrNotFound when the user does not exist.
 func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) error {
+	if err := checkText(t); err != nil {
+		return fmt.Errorf("create %s token for user %q: %w", t.Purpose, t.UserID, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		k := actionTokenKey{t.Purpose, t.Hash}
 		if _, ok := d.actionTokens[k]; ok {
@@ -306,6 +321,9 @@ func (s *Store) DeleteUserActionTokens(ctx context.Context, userID, purpose stri
 
 // AppendAudit stores the event under the next id (e.ID is ignored).
 func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
+	if err := checkText(e); err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, err)
+	}
 	return s.do(ctx, func(d *state) error {
 		d.lastAuditID++
 		e.ID = d.lastAuditID

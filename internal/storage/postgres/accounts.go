@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/signet-idp/signet/internal/storage"
@@ -74,7 +73,7 @@ func clientArgs(c storage.Client) []any {
 
 // CreateClient stores a new client; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`)
+	_, err := s.write(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		clientArgs(c)...)
 	if err != nil {
@@ -86,7 +85,7 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 // GetClient returns the client with that id.
 func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
 	var r clientRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+clientColumns+` FROM clients WHERE id = $1`, id); err != nil {
 		return storage.Client{}, fmt.Errorf("get client %q: %w", id, mapErr(err))
 	}
 	return r.client(), nil
@@ -95,7 +94,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 // ListClients returns every client, by id.
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	var rows []clientRow
-	if err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT `+clientColumns+` FROM clients ORDER BY id COLLATE "C"`); err != nil {
+	if err := s.selectAll(ctx, &rows, `SELECT `+clientColumns+` FROM clients ORDER BY id COLLATE "C"`); err != nil {
 		return nil, fmt.Errorf("list clients: %w", mapErr(err))
 	}
 	out := make([]storage.Client, 0, len(rows))
@@ -107,7 +106,7 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 
 // UpdateClient replaces every field but ID and CreatedAt.
 func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
-	err := s.execOne(ctx, `UPDATE clients SET secret_hash = $2, name = $3, redirect_uris = $4,
+	err := s.updateOne(ctx, `UPDATE clients SET secret_hash = $2, name = $3, redirect_uris = $4,
 		post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 		audience = $9, token_endpoint_auth_method = $10, first_party = $11,
 		id_token_signed_response_alg = $12, access_token_lifespan = $13, id_token_lifespan = $14,
@@ -122,7 +121,7 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 // DeleteClient removes the client; its consents go with it (ON DELETE
 // CASCADE).
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM clients WHERE id = $1`, id); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM clients WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete client %q: %w", id, err)
 	}
 	return nil
@@ -153,7 +152,7 @@ func (r userRow) user() storage.User {
 // CreateUser stores a new user; ErrAlreadyExists when the id, user name or
 // e-mail is taken (the unique indexes on lower(…) make it case-insensitive).
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO users (`+userColumns+`)
+	_, err := s.write(ctx, `INSERT INTO users (`+userColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		u.ID, u.Username, u.Email, u.Name, u.PasswordHash, u.EmailVerified, u.Disabled, u.CreatedAt, u.UpdatedAt)
 	if err != nil {
@@ -165,7 +164,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 // GetUser returns the user with that id.
 func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	var r userRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+userColumns+` FROM users WHERE id = $1`, id); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+userColumns+` FROM users WHERE id = $1`, id); err != nil {
 		return storage.User{}, fmt.Errorf("get user %q: %w", id, mapErr(err))
 	}
 	return r.user(), nil
@@ -177,7 +176,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 // used.
 func (s *Store) GetUserByLogin(ctx context.Context, login string) (storage.User, error) {
 	var r userRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+userColumns+` FROM users
+	err := s.get(ctx, &r, `SELECT `+userColumns+` FROM users
 		WHERE $1 <> '' AND (lower(username) = lower($1) OR (email <> '' AND lower(email) = lower($1)))
 		ORDER BY lower(username) = lower($1) DESC
 		LIMIT 1`, login)
@@ -192,7 +191,7 @@ func (s *Store) GetUserByLogin(ctx context.Context, login string) (storage.User,
 // strpos rather than LIKE so % and _ in the search are literal.
 func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.User, error) {
 	var rows []userRow
-	err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT `+userColumns+` FROM users
+	err := s.selectAll(ctx, &rows, `SELECT `+userColumns+` FROM users
 		WHERE $1 = ''
 		   OR strpos(lower(username), lower($1)) > 0
 		   OR strpos(lower(email), lower($1)) > 0
@@ -211,7 +210,7 @@ func (s *Store) ListUsers(ctx context.Context, q storage.UserQuery) ([]storage.U
 
 // UpdateUser replaces every field but ID and CreatedAt.
 func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
-	err := s.execOne(ctx, `UPDATE users SET username = $2, email = $3, name = $4, password_hash = $5,
+	err := s.updateOne(ctx, `UPDATE users SET username = $2, email = $3, name = $4, password_hash = $5,
 		email_verified = $6, disabled = $7, updated_at = $8 WHERE id = $1`,
 		u.ID, u.Username, u.Email, u.Name, u.PasswordHash, u.EmailVerified, u.Disabled, u.UpdatedAt)
 	if err != nil {
@@ -223,7 +222,7 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 // DeleteUser removes the user; role links, sessions, consents and action
 // tokens go with it (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	return nil
@@ -233,25 +232,30 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // checked before anything changes, so inside a caller's transaction a
 // missing role does not abort it.
 func (s *Store) SetUserRoles(ctx context.Context, userID string, roles []string) error {
+	for _, r := range roles {
+		if !storable(r) { // no such role can exist
+			return fmt.Errorf("set roles of user %q: role %q: %w", userID, r, storage.ErrNotFound)
+		}
+	}
 	err := s.InTx(ctx, func(ctx context.Context) error {
 		// FOR KEY SHARE keeps the user from being deleted until we commit.
 		var one int
-		if err := sqlx.GetContext(ctx, s.q(ctx), &one, `SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE`, userID); err != nil {
+		if err := s.get(ctx, &one, `SELECT 1 FROM users WHERE id = $1 FOR KEY SHARE`, userID); err != nil {
 			return mapErr(err)
 		}
 		var missing []string
-		if err := sqlx.SelectContext(ctx, s.q(ctx), &missing, `SELECT r FROM unnest($1::text[]) AS r
+		if err := s.selectAll(ctx, &missing, `SELECT r FROM unnest($1::text[]) AS r
 			WHERE NOT EXISTS (SELECT 1 FROM roles WHERE name = r)`, strs(roles)); err != nil {
 			return mapErr(err)
 		}
 		if len(missing) > 0 {
 			return fmt.Errorf("role %q: %w", missing[0], storage.ErrNotFound)
 		}
-		if _, err := s.q(ctx).ExecContext(ctx, `DELETE FROM user_roles WHERE user_id = $1`, userID); err != nil {
+		if _, err := s.write(ctx, `DELETE FROM user_roles WHERE user_id = $1`, userID); err != nil {
 			return mapErr(err)
 		}
 		// A role deleted since the check fails the foreign key: ErrNotFound.
-		if _, err := s.q(ctx).ExecContext(ctx, `INSERT INTO user_roles (user_id, role_name)
+		if _, err := s.write(ctx, `INSERT INTO user_roles (user_id, role_name)
 			SELECT DISTINCT $1::text, r FROM unnest($2::text[]) AS r`, userID, strs(roles)); err != nil {
 			return mapErr(err)
 		}
@@ -267,7 +271,7 @@ func (s *Store) SetUserRoles(ctx context.Context, userID string, roles []string)
 // without roles, or an unknown one.
 func (s *Store) ListUserRoles(ctx context.Context, userID string) ([]string, error) {
 	out := []string{}
-	if err := sqlx.SelectContext(ctx, s.q(ctx), &out, `SELECT role_name FROM user_roles
+	if err := s.selectAll(ctx, &out, `SELECT role_name FROM user_roles
 		WHERE user_id = $1 ORDER BY role_name COLLATE "C"`, userID); err != nil {
 		return nil, fmt.Errorf("list roles of user %q: %w", userID, mapErr(err))
 	}
@@ -277,7 +281,7 @@ func (s *Store) ListUserRoles(ctx context.Context, userID string) ([]string, err
 // ListUsersWithRole returns the sorted ids of the role's holders.
 func (s *Store) ListUsersWithRole(ctx context.Context, role string) ([]string, error) {
 	out := []string{}
-	if err := sqlx.SelectContext(ctx, s.q(ctx), &out, `SELECT user_id FROM user_roles
+	if err := s.selectAll(ctx, &out, `SELECT user_id FROM user_roles
 		WHERE role_name = $1 ORDER BY user_id COLLATE "C"`, role); err != nil {
 		return nil, fmt.Errorf("list users with role %q: %w", role, mapErr(err))
 	}
@@ -296,7 +300,7 @@ func (r roleRow) role() storage.Role {
 
 // CreateRole stores a new role; ErrAlreadyExists when the name is taken.
 func (s *Store) CreateRole(ctx context.Context, r storage.Role) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO roles (name, description, created_at) VALUES ($1, $2, $3)`,
+	_, err := s.write(ctx, `INSERT INTO roles (name, description, created_at) VALUES ($1, $2, $3)`,
 		r.Name, r.Description, r.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("create role %q: %w", r.Name, mapErr(err))
@@ -307,7 +311,7 @@ func (s *Store) CreateRole(ctx context.Context, r storage.Role) error {
 // GetRole returns the role with that name.
 func (s *Store) GetRole(ctx context.Context, name string) (storage.Role, error) {
 	var r roleRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT name, description, created_at FROM roles WHERE name = $1`, name); err != nil {
+	if err := s.get(ctx, &r, `SELECT name, description, created_at FROM roles WHERE name = $1`, name); err != nil {
 		return storage.Role{}, fmt.Errorf("get role %q: %w", name, mapErr(err))
 	}
 	return r.role(), nil
@@ -316,7 +320,7 @@ func (s *Store) GetRole(ctx context.Context, name string) (storage.Role, error) 
 // ListRoles returns every role, by name.
 func (s *Store) ListRoles(ctx context.Context) ([]storage.Role, error) {
 	var rows []roleRow
-	if err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT name, description, created_at FROM roles ORDER BY name COLLATE "C"`); err != nil {
+	if err := s.selectAll(ctx, &rows, `SELECT name, description, created_at FROM roles ORDER BY name COLLATE "C"`); err != nil {
 		return nil, fmt.Errorf("list roles: %w", mapErr(err))
 	}
 	out := make([]storage.Role, 0, len(rows))
@@ -328,7 +332,7 @@ func (s *Store) ListRoles(ctx context.Context) ([]storage.Role, error) {
 
 // DeleteRole removes the role; user links go with it (ON DELETE CASCADE).
 func (s *Store) DeleteRole(ctx context.Context, name string) error {
-	if err := s.execOne(ctx, `DELETE FROM roles WHERE name = $1`, name); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM roles WHERE name = $1`, name); err != nil {
 		return fmt.Errorf("delete role %q: %w", name, err)
 	}
 	return nil

@@ -15,9 +15,6 @@ import (
 	"github.com/signet-idp/signet/internal/storage"
 )
 
-// pqArray adapts a Go slice to a PostgreSQL array parameter.
-func pqArray(a any) any { return pq.Array(a) }
-
 // mapErr translates a database error into the storage error it stands for,
 // keeping the original in the chain for logs. It is the one place that
 // knows PostgreSQL error codes; callers add what they were doing.
@@ -25,6 +22,9 @@ func mapErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrAlreadyExists),
+		errors.Is(err, storage.ErrConflict), errors.Is(err, storage.ErrUnavailable):
+		return err // already mapped
 	case errors.Is(err, sql.ErrNoRows):
 		return storage.ErrNotFound
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/signet-idp/signet/internal/storage"
@@ -49,7 +48,7 @@ func (r requestRow) request() storage.OAuthRequest {
 // duplicate (kind, signature). A zero ExpiresAt is stored as NULL: the row
 // never expires.
 func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO oauth2_requests (`+requestColumns+`)
+	_, err := s.write(ctx, `INSERT INTO oauth2_requests (`+requestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.RequestedAt, nullTime(r.ExpiresAt),
 		strs(r.RequestedScopes), strs(r.GrantedScopes), strs(r.RequestedAudience), strs(r.GrantedAudience),
@@ -63,7 +62,7 @@ func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) 
 // GetOAuthRequest returns the row, active or not.
 func (s *Store) GetOAuthRequest(ctx context.Context, kind storage.RequestKind, signature string) (storage.OAuthRequest, error) {
 	var r requestRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+requestColumns+` FROM oauth2_requests
+	err := s.get(ctx, &r, `SELECT `+requestColumns+` FROM oauth2_requests
 		WHERE kind = $1 AND signature = $2`, string(kind), signature)
 	if err != nil {
 		return storage.OAuthRequest{}, fmt.Errorf("get %s request: %w", kind, mapErr(err))
@@ -73,7 +72,7 @@ func (s *Store) GetOAuthRequest(ctx context.Context, kind storage.RequestKind, s
 
 // DeleteOAuthRequest removes the row.
 func (s *Store) DeleteOAuthRequest(ctx context.Context, kind storage.RequestKind, signature string) error {
-	if err := s.execOne(ctx, `DELETE FROM oauth2_requests WHERE kind = $1 AND signature = $2`, string(kind), signature); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM oauth2_requests WHERE kind = $1 AND signature = $2`, string(kind), signature); err != nil {
 		return fmt.Errorf("delete %s request: %w", kind, err)
 	}
 	return nil
@@ -85,7 +84,7 @@ func (s *Store) DeleteOAuthRequest(ctx context.Context, kind storage.RequestKind
 // miss is then told apart: no row is ErrNotFound, an inactive one
 // ErrConflict.
 func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.RequestKind, signature string) error {
-	n, err := s.execCount(ctx, `UPDATE oauth2_requests SET active = false
+	n, err := s.matchCount(ctx, `UPDATE oauth2_requests SET active = false
 		WHERE kind = $1 AND signature = $2 AND active`, string(kind), signature)
 	if err != nil {
 		return fmt.Errorf("deactivate %s request: %w", kind, err)
@@ -94,7 +93,7 @@ func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.Request
 		return nil
 	}
 	var exists bool
-	if err := sqlx.GetContext(ctx, s.q(ctx), &exists, `SELECT EXISTS (SELECT 1 FROM oauth2_requests
+	if err := s.get(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM oauth2_requests
 		WHERE kind = $1 AND signature = $2)`, string(kind), signature); err != nil {
 		return fmt.Errorf("deactivate %s request: %w", kind, mapErr(err))
 	}
@@ -107,7 +106,7 @@ func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.Request
 // DeactivateOAuthRequestsByRequestID marks every row of that kind and grant
 // inactive.
 func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
-	if _, err := s.execCount(ctx, `UPDATE oauth2_requests SET active = false
+	if _, err := s.matchCount(ctx, `UPDATE oauth2_requests SET active = false
 		WHERE kind = $1 AND request_id = $2 AND active`, string(kind), requestID); err != nil {
 		return fmt.Errorf("deactivate %s requests of grant: %w", kind, err)
 	}
@@ -116,7 +115,7 @@ func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind sto
 
 // DeleteOAuthRequestsByRequestID deletes every row of that kind and grant.
 func (s *Store) DeleteOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
-	if _, err := s.execCount(ctx, `DELETE FROM oauth2_requests WHERE kind = $1 AND request_id = $2`,
+	if _, err := s.matchCount(ctx, `DELETE FROM oauth2_requests WHERE kind = $1 AND request_id = $2`,
 		string(kind), requestID); err != nil {
 		return fmt.Errorf("delete %s requests of grant: %w", kind, err)
 	}
@@ -126,7 +125,7 @@ func (s *Store) DeleteOAuthRequestsByRequestID(ctx context.Context, kind storage
 // DeactivateOAuthRequestsBySubject marks inactive every row of the subject,
 // only those of clientID when it is not empty.
 func (s *Store) DeactivateOAuthRequestsBySubject(ctx context.Context, subject, clientID string) error {
-	if _, err := s.execCount(ctx, `UPDATE oauth2_requests SET active = false
+	if _, err := s.matchCount(ctx, `UPDATE oauth2_requests SET active = false
 		WHERE subject = $1 AND ($2 = '' OR client_id = $2) AND active`, subject, clientID); err != nil {
 		return fmt.Errorf("deactivate requests of subject %q: %w", subject, err)
 	}
@@ -140,7 +139,7 @@ func (s *Store) DeactivateOAuthRequestsBySubject(ctx context.Context, subject, c
 // many row locks nor bloats one transaction. table is a constant from this
 // package, never input.
 func (s *Store) deleteExpiredBatch(ctx context.Context, table string, before time.Time, limit int) (int, error) {
-	return s.execCount(ctx, `DELETE FROM `+table+` WHERE ctid IN (
+	return s.matchCount(ctx, `DELETE FROM `+table+` WHERE ctid IN (
 		SELECT ctid FROM `+table+` WHERE expires_at < $1 LIMIT $2)`, before, limitArg(limit))
 }
 
@@ -182,7 +181,7 @@ func (r challengeRow) challenge() storage.LoginChallenge {
 
 // CreateLoginChallenge stores a parked authorization request.
 func (s *Store) CreateLoginChallenge(ctx context.Context, c storage.LoginChallenge) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO login_challenges (`+challengeColumns+`)
+	_, err := s.write(ctx, `INSERT INTO login_challenges (`+challengeColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		c.ID, c.ClientID, c.Form, strs(c.RequestedScopes), c.CreatedAt, c.ExpiresAt,
 		c.Subject, nullTime(c.AuthTime), c.SessionID, c.ConsentGiven, strs(c.GrantedScopes))
@@ -195,7 +194,7 @@ func (s *Store) CreateLoginChallenge(ctx context.Context, c storage.LoginChallen
 // GetLoginChallenge returns the challenge with that id.
 func (s *Store) GetLoginChallenge(ctx context.Context, id string) (storage.LoginChallenge, error) {
 	var r challengeRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+challengeColumns+` FROM login_challenges WHERE id = $1`, id); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+challengeColumns+` FROM login_challenges WHERE id = $1`, id); err != nil {
 		return storage.LoginChallenge{}, fmt.Errorf("get login challenge: %w", mapErr(err))
 	}
 	return r.challenge(), nil
@@ -204,7 +203,7 @@ func (s *Store) GetLoginChallenge(ctx context.Context, id string) (storage.Login
 // UpdateLoginChallenge replaces Subject, AuthTime, SessionID, ConsentGiven
 // and GrantedScopes.
 func (s *Store) UpdateLoginChallenge(ctx context.Context, c storage.LoginChallenge) error {
-	err := s.execOne(ctx, `UPDATE login_challenges SET subject = $2, auth_time = $3, session_id = $4,
+	err := s.updateOne(ctx, `UPDATE login_challenges SET subject = $2, auth_time = $3, session_id = $4,
 		consent_given = $5, granted_scopes = $6 WHERE id = $1`,
 		c.ID, c.Subject, nullTime(c.AuthTime), c.SessionID, c.ConsentGiven, strs(c.GrantedScopes))
 	if err != nil {
@@ -218,7 +217,7 @@ func (s *Store) UpdateLoginChallenge(ctx context.Context, c storage.LoginChallen
 // the rest ErrNotFound.
 func (s *Store) ConsumeLoginChallenge(ctx context.Context, id string) (storage.LoginChallenge, error) {
 	var r challengeRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `DELETE FROM login_challenges WHERE id = $1
+	if err := s.get(ctx, &r, `DELETE FROM login_challenges WHERE id = $1
 		RETURNING `+challengeColumns, id); err != nil {
 		return storage.LoginChallenge{}, fmt.Errorf("consume login challenge: %w", mapErr(err))
 	}
@@ -252,7 +251,7 @@ func (r consentRow) consent() storage.Consent {
 // replaced consent keeps its CreatedAt. ErrNotFound when the user or client
 // does not exist (foreign keys).
 func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
+	_, err := s.write(ctx, `INSERT INTO consents (user_id, client_id, scopes, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = EXCLUDED.scopes, updated_at = EXCLUDED.updated_at`,
 		c.UserID, c.ClientID, strs(c.Scopes), c.CreatedAt, c.UpdatedAt)
@@ -265,7 +264,7 @@ func (s *Store) UpsertConsent(ctx context.Context, c storage.Consent) error {
 // GetConsent returns the user's consent for the client.
 func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (storage.Consent, error) {
 	var r consentRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT user_id, client_id, scopes, created_at, updated_at
+	err := s.get(ctx, &r, `SELECT user_id, client_id, scopes, created_at, updated_at
 		FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID)
 	if err != nil {
 		return storage.Consent{}, fmt.Errorf("get consent of user %q for client %q: %w", userID, clientID, mapErr(err))
@@ -276,7 +275,7 @@ func (s *Store) GetConsent(ctx context.Context, userID, clientID string) (storag
 // ListConsents returns the user's consents, by client id.
 func (s *Store) ListConsents(ctx context.Context, userID string) ([]storage.Consent, error) {
 	var rows []consentRow
-	err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT user_id, client_id, scopes, created_at, updated_at
+	err := s.selectAll(ctx, &rows, `SELECT user_id, client_id, scopes, created_at, updated_at
 		FROM consents WHERE user_id = $1 ORDER BY client_id COLLATE "C"`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list consents of user %q: %w", userID, mapErr(err))
@@ -290,7 +289,7 @@ func (s *Store) ListConsents(ctx context.Context, userID string) ([]storage.Cons
 
 // DeleteConsent removes the user's consent for the client.
 func (s *Store) DeleteConsent(ctx context.Context, userID, clientID string) error {
-	if err := s.execOne(ctx, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM consents WHERE user_id = $1 AND client_id = $2`, userID, clientID); err != nil {
 		return fmt.Errorf("delete consent of user %q for client %q: %w", userID, clientID, err)
 	}
 	return nil

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -41,7 +39,7 @@ func (r sessionRow) session() storage.Session {
 // CreateSession stores a browser session: ErrAlreadyExists when the id or
 // token hash is taken, ErrNotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`)
+	_, err := s.write(ctx, `INSERT INTO sessions (`+sessionColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		sess.ID, sess.TokenHash, sess.UserID, sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
 		sess.Remember, sess.UserAgent, sess.IP)
@@ -55,7 +53,7 @@ func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 // tokenHash.
 func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (storage.Session, error) {
 	var r sessionRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return storage.Session{}, fmt.Errorf("get session by token: %w", mapErr(err))
 	}
 	return r.session(), nil
@@ -64,7 +62,7 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (st
 // GetSession returns the session with that id.
 func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, error) {
 	var r sessionRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+sessionColumns+` FROM sessions WHERE id = $1`, id); err != nil {
 		return storage.Session{}, fmt.Errorf("get session %q: %w", id, mapErr(err))
 	}
 	return r.session(), nil
@@ -72,7 +70,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 
 // TouchSession updates LastSeenAt and ExpiresAt.
 func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error {
-	if err := s.execOne(ctx, `UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1`,
+	if err := s.matchOne(ctx, `UPDATE sessions SET last_seen_at = $2, expires_at = $3 WHERE id = $1`,
 		id, lastSeen, expiresAt); err != nil {
 		return fmt.Errorf("touch session %q: %w", id, err)
 	}
@@ -81,7 +79,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiresAt
 
 // DeleteSession removes the session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete session %q: %w", id, err)
 	}
 	return nil
@@ -90,7 +88,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // DeleteUserSessions deletes the user's sessions but exceptID and returns
 // how many went.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	n, err := s.execCount(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, exceptID)
+	n, err := s.matchCount(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, exceptID)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of user %q: %w", userID, err)
 	}
@@ -100,7 +98,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string)
 // ListUserSessions returns the user's sessions, newest (created_at) first.
 func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.Session, error) {
 	var rows []sessionRow
-	err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT `+sessionColumns+` FROM sessions
+	err := s.selectAll(ctx, &rows, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = $1 ORDER BY created_at DESC, id COLLATE "C" DESC`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list sessions of user %q: %w", userID, mapErr(err))
@@ -155,7 +153,7 @@ func notNullBin(b []byte) []byte {
 
 // CreateKey stores a signing key; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
+	_, err := s.write(ctx, `INSERT INTO signing_keys (`+keyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		k.ID, k.Algorithm, string(k.State), notNullBin(k.PrivateKey), notNullBin(k.PublicKey), k.CreatedAt,
 		nullTime(k.ActivateAt), nullTime(k.RetiredAt), nullTime(k.DeleteAfter))
@@ -168,7 +166,7 @@ func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
 // GetKey returns the key with that id.
 func (s *Store) GetKey(ctx context.Context, id string) (storage.SigningKey, error) {
 	var r keyRow
-	if err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1`, id); err != nil {
+	if err := s.get(ctx, &r, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1`, id); err != nil {
 		return storage.SigningKey{}, fmt.Errorf("get key %q: %w", id, mapErr(err))
 	}
 	return r.key(), nil
@@ -177,7 +175,7 @@ func (s *Store) GetKey(ctx context.Context, id string) (storage.SigningKey, erro
 // ListKeys returns every key, oldest first.
 func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 	var rows []keyRow
-	if err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT `+keyColumns+` FROM signing_keys
+	if err := s.selectAll(ctx, &rows, `SELECT `+keyColumns+` FROM signing_keys
 		ORDER BY created_at, id COLLATE "C"`); err != nil {
 		return nil, fmt.Errorf("list keys: %w", mapErr(err))
 	}
@@ -191,7 +189,7 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 // UpdateKey replaces State, PrivateKey, ActivateAt, RetiredAt and
 // DeleteAfter.
 func (s *Store) UpdateKey(ctx context.Context, k storage.SigningKey) error {
-	err := s.execOne(ctx, `UPDATE signing_keys SET state = $2, private_key = $3, activate_at = $4,
+	err := s.updateOne(ctx, `UPDATE signing_keys SET state = $2, private_key = $3, activate_at = $4,
 		retired_at = $5, delete_after = $6 WHERE id = $1`,
 		k.ID, string(k.State), notNullBin(k.PrivateKey), nullTime(k.ActivateAt), nullTime(k.RetiredAt), nullTime(k.DeleteAfter))
 	if err != nil {
@@ -202,7 +200,7 @@ func (s *Store) UpdateKey(ctx context.Context, k storage.SigningKey) error {
 
 // DeleteKey removes the key.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
-	if err := s.execOne(ctx, `DELETE FROM signing_keys WHERE id = $1`, id); err != nil {
+	if err := s.matchOne(ctx, `DELETE FROM signing_keys WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete key %q: %w", id, err)
 	}
 	return nil
@@ -223,8 +221,11 @@ func (r attemptsRow) attempts() storage.LoginAttempts {
 // when the last failure was more than window before this one; the latest
 // instant is kept when replicas report out of order.
 func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) (storage.LoginAttempts, error) {
+	if !storable(key) {
+		return storage.LoginAttempts{}, fmt.Errorf("record login failure: %w", errBadText())
+	}
 	var r attemptsRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `INSERT INTO login_attempts AS a (key, failures, last_failure)
+	err := s.get(ctx, &r, `INSERT INTO login_attempts AS a (key, failures, last_failure)
 		VALUES ($1, 1, $2)
 		ON CONFLICT (key) DO UPDATE SET
 			failures = CASE WHEN a.last_failure < $3 THEN 1 ELSE a.failures + 1 END,
@@ -239,7 +240,7 @@ func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time
 // GetLoginAttempts returns the key's counter, the zero value when none.
 func (s *Store) GetLoginAttempts(ctx context.Context, key string) (storage.LoginAttempts, error) {
 	var r attemptsRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `SELECT key, failures, last_failure FROM login_attempts WHERE key = $1`, key)
+	err := s.get(ctx, &r, `SELECT key, failures, last_failure FROM login_attempts WHERE key = $1`, key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return storage.LoginAttempts{}, nil
 	}
@@ -251,7 +252,7 @@ func (s *Store) GetLoginAttempts(ctx context.Context, key string) (storage.Login
 
 // ClearLoginAttempts forgets the key's failures.
 func (s *Store) ClearLoginAttempts(ctx context.Context, key string) error {
-	if _, err := s.execCount(ctx, `DELETE FROM login_attempts WHERE key = $1`, key); err != nil {
+	if _, err := s.matchCount(ctx, `DELETE FROM login_attempts WHERE key = $1`, key); err != nil {
 		return fmt.Errorf("clear login attempts: %w", err)
 	}
 	return nil
@@ -271,7 +272,7 @@ type actionTokenRow struct {
 // CreateActionToken stores a link token: ErrAlreadyExists for a duplicate
 // (purpose, hash), ErrNotFound when the user does not exist.
 func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) error {
-	_, err := s.q(ctx).ExecContext(ctx, `INSERT INTO action_tokens (`+actionTokenColumns+`)
+	_, err := s.write(ctx, `INSERT INTO action_tokens (`+actionTokenColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6)`, t.Hash, t.Purpose, t.UserID, t.Email, t.CreatedAt, t.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("create %s token for user %q: %w", t.Purpose, t.UserID, mapErr(err))
@@ -283,7 +284,7 @@ func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) er
 // ErrNotFound when absent or already used.
 func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {
 	var r actionTokenRow
-	err := sqlx.GetContext(ctx, s.q(ctx), &r, `DELETE FROM action_tokens WHERE purpose = $1 AND hash = $2
+	err := s.get(ctx, &r, `DELETE FROM action_tokens WHERE purpose = $1 AND hash = $2
 		RETURNING `+actionTokenColumns, purpose, hash)
 	if err != nil {
 		return storage.ActionToken{}, fmt.Errorf("consume %s token: %w", purpose, mapErr(err))
@@ -296,7 +297,7 @@ func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (s
 
 // DeleteUserActionTokens removes the user's tokens of that purpose.
 func (s *Store) DeleteUserActionTokens(ctx context.Context, userID, purpose string) error {
-	if _, err := s.execCount(ctx, `DELETE FROM action_tokens WHERE user_id = $1 AND purpose = $2`, userID, purpose); err != nil {
+	if _, err := s.matchCount(ctx, `DELETE FROM action_tokens WHERE user_id = $1 AND purpose = $2`, userID, purpose); err != nil {
 		return fmt.Errorf("delete %s tokens of user %q: %w", purpose, userID, err)
 	}
 	return nil
@@ -309,11 +310,18 @@ func (s *Store) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
 	if details == nil {
 		details = map[string]string{}
 	}
+	// Checked here because JSON encoding would hide bad text: invalid
+	// UTF-8 becomes U+FFFD and NUL becomes \u0000, which jsonb refuses.
+	for k, v := range details {
+		if !storable(k) || !storable(v) {
+			return fmt.Errorf("append audit %s: details: %w", e.Action, errBadText())
+		}
+	}
 	js, err := json.Marshal(details)
 	if err != nil {
 		return fmt.Errorf("append audit %s: encode details: %w", e.Action, err)
 	}
-	_, err = s.q(ctx).ExecContext(ctx, `INSERT INTO audit_events (at, actor, action, target, ip, details)
+	_, err = s.write(ctx, `INSERT INTO audit_events (at, actor, action, target, ip, details)
 		VALUES ($1, $2, $3, $4, $5, $6::jsonb)`, e.At, e.Actor, e.Action, e.Target, e.IP, string(js))
 	if err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, mapErr(err))
@@ -335,7 +343,7 @@ type auditRow struct {
 // (at, then id) first.
 func (s *Store) ListAudit(ctx context.Context, limit int) ([]storage.AuditEvent, error) {
 	var rows []auditRow
-	err := sqlx.SelectContext(ctx, s.q(ctx), &rows, `SELECT id, at, actor, action, target, ip, details
+	err := s.selectAll(ctx, &rows, `SELECT id, at, actor, action, target, ip, details
 		FROM audit_events ORDER BY at DESC, id DESC LIMIT $1`, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", mapErr(err))

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/lib/pq" // also registers the "postgres" driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -205,21 +207,76 @@ func (s *Store) LockKeys(ctx context.Context) error {
 	return nil
 }
 
-// execOne runs a statement that must touch a row; ErrNotFound when it
-// touched none.
-func (s *Store) execOne(ctx context.Context, query string, args ...any) error {
-	n, err := s.execCount(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+// storable reports whether PostgreSQL can keep s in a text column: valid
+// UTF-8 without NUL bytes. Anything else makes the server fail the whole
+// statement (22021), so it is caught before sending.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
-// execCount runs a statement and returns how many rows it touched.
-func (s *Store) execCount(ctx context.Context, query string, args ...any) (int, error) {
+// argsStorable reports whether every text argument is storable.
+func argsStorable(args []any) bool {
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			if !storable(v) {
+				return false
+			}
+		case pq.StringArray:
+			for _, s := range v {
+				if !storable(s) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// errBadText is returned by writes of text PostgreSQL cannot keep.
+func errBadText() error {
+	return errors.New("text must be valid UTF-8 without NUL bytes")
+}
+
+// get reads one row into dest. Text that cannot be stored cannot match a
+// row, so such a lookup finds nothing (sql.ErrNoRows) without a round trip
+// (and without aborting the caller's transaction with an error).
+func (s *Store) get(ctx context.Context, dest any, query string, args ...any) error {
+	if !argsStorable(args) {
+		return sql.ErrNoRows
+	}
+	return sqlx.GetContext(ctx, s.q(ctx), dest, query, args...)
+}
+
+// selectAll reads rows into dest (a pointer to a slice); unstorable text
+// matches no rows.
+func (s *Store) selectAll(ctx context.Context, dest any, query string, args ...any) error {
+	if !argsStorable(args) {
+		return nil
+	}
+	return sqlx.SelectContext(ctx, s.q(ctx), dest, query, args...)
+}
+
+// write runs an INSERT or UPDATE of caller-supplied values and returns how
+// many rows it touched; unstorable text is refused with errBadText.
+func (s *Store) write(ctx context.Context, query string, args ...any) (int, error) {
+	if !argsStorable(args) {
+		return 0, errBadText()
+	}
+	return s.exec(ctx, query, args...)
+}
+
+// matchCount runs a statement whose text arguments only select rows (a
+// DELETE, a deactivation) and returns how many it touched; unstorable text
+// touches none.
+func (s *Store) matchCount(ctx context.Context, query string, args ...any) (int, error) {
+	if !argsStorable(args) {
+		return 0, nil
+	}
+	return s.exec(ctx, query, args...)
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := s.q(ctx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, mapErr(err)
@@ -231,6 +288,27 @@ func (s *Store) execCount(ctx context.Context, query string, args ...any) (int, 
 	return int(n), nil
 }
 
+// updateOne is write for a statement that must touch a row: ErrNotFound
+// when it touched none.
+func (s *Store) updateOne(ctx context.Context, query string, args ...any) error {
+	return one(s.write(ctx, query, args...))
+}
+
+// matchOne is matchCount for a statement that must touch a row.
+func (s *Store) matchOne(ctx context.Context, query string, args ...any) error {
+	return one(s.matchCount(ctx, query, args...))
+}
+
+func one(n int, err error) error {
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
 // limitArg turns a caller's limit into a LIMIT parameter: NULL (no limit)
 // when zero or less.
 func limitArg(limit int) sql.NullInt64 {
@@ -239,11 +317,11 @@ func limitArg(limit int) sql.NullInt64 {
 
 // strs makes a text[] parameter; nil becomes '{}' because the columns are
 // NOT NULL.
-func strs(s []string) any {
+func strs(s []string) pq.StringArray {
 	if s == nil {
 		s = []string{}
 	}
-	return pqArray(s)
+	return pq.StringArray(s)
 }
 
 // bin makes a bytea parameter for a nullable column: empty is NULL.

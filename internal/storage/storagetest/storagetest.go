@@ -38,6 +38,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
 		{"transactions", txCases()},
+		{"unstorable_text", textCases()},
 	}
 	for _, area := range areas {
 		t.Run(area.name, func(t *testing.T) {
