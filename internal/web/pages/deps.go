@@ -15,6 +15,11 @@ import (
 // storage.ErrNotFound), possibly wrapped.
 var ErrChallengeNotFound = errors.New("pages: login challenge not found or expired")
 
+// ErrLoginRejected: AcceptLogin refused a login that does not satisfy the
+// request (prompt=login needs a fresh one, max_age a recent one,
+// id_token_hint its subject). The person is asked to sign in.
+var ErrLoginRejected = errors.New("pages: the login does not satisfy the request")
+
 // Challenges is what the pages need from the authorization side: read a
 // parked authorization request, record who logged in, and record the
 // consent decision. The browser then goes to the resume URL, where the
@@ -46,10 +51,14 @@ type Challenge struct {
 	// IDTokenHintSubject is the `sub` of a valid id_token_hint, if any.
 	IDTokenHintSubject string
 
-	// Subject, SessionID and AuthTime are set once a login was accepted.
+	// Subject, SessionID and AuthTime are set once a login was accepted
+	// (by the login page, or by the authorization endpoint for a browser
+	// session that satisfies the request).
 	Subject   string
 	SessionID string
 	AuthTime  time.Time
+	// ConsentGiven: consent was already given for Subject.
+	ConsentGiven bool
 }
 
 // HasPrompt reports whether the request carried prompt value p.

@@ -76,6 +76,12 @@ func (f *fakeChallenges) AcceptLogin(_ context.Context, value, subject, sessionI
 	if !ok {
 		return ErrChallengeNotFound
 	}
+	if ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != subject {
+		return ErrLoginRejected
+	}
+	if ch.Subject != subject {
+		ch.ConsentGiven = false
+	}
 	ch.Subject, ch.SessionID, ch.AuthTime = subject, sessionID, authTime
 	return nil
 }

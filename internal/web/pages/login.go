@@ -74,12 +74,18 @@ func (h *Handler) loginForm(c echo.Context) error {
 		return h.afterLogin(c, value, ch, s.UserID)
 	}
 	page := render.LoginPage{Common: h.common(c, s), Challenge: value, ClientName: ch.ClientName, Username: ch.LoginHint}
-	switch reason := needsLogin(ch, s, h.cfg.Now()); reason {
-	case "":
-		if err := h.cfg.Challenges.AcceptLogin(ctx, value, s.UserID, s.ID, s.AuthTime); err != nil {
+	reason := needsLogin(ch, s, h.cfg.Now())
+	if reason == "" {
+		err := h.cfg.Challenges.AcceptLogin(ctx, value, s.UserID, s.ID, s.AuthTime)
+		if err == nil {
+			return h.afterLogin(c, value, ch, s.UserID)
+		}
+		if !errors.Is(err, ErrLoginRejected) {
 			return h.badChallenge(c, err)
 		}
-		return h.afterLogin(c, value, ch, s.UserID)
+		reason = "prompt"
+	}
+	switch reason {
 	case "id_token_hint":
 		page.Notice = msgOtherAccount
 	case "prompt", "max_age":
@@ -169,6 +175,13 @@ func (h *Handler) login(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, orHome(returnTo))
 	}
 	if err := h.cfg.Challenges.AcceptLogin(ctx, value, user.ID, s.ID, s.AuthTime); err != nil {
+		if errors.Is(err, ErrLoginRejected) {
+			// Signed in, but not as the account the app asked for.
+			page.Common = h.common(c, &s)
+			page.Error = msgOtherAccount
+			page.Username = ""
+			return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+		}
 		return h.badChallenge(c, err)
 	}
 	return h.afterLogin(c, value, ch, user.ID)
@@ -178,6 +191,9 @@ func (h *Handler) login(c echo.Context) error {
 // client, or a remembered decision covering every requested scope), and
 // otherwise sends the browser to the consent page.
 func (h *Handler) afterLogin(c echo.Context, value string, ch Challenge, userID string) error {
+	if ch.ConsentGiven && ch.Subject == userID {
+		return h.resume(c, value)
+	}
 	ok, err := h.consentSettled(c, ch, userID)
 	if err != nil {
 		return h.fail(c, err)

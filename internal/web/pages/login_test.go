@@ -260,3 +260,27 @@ func TestStylesheet(t *testing.T) {
 		}
 	}
 }
+
+func TestLoginAsAnotherAccountThanTheHintAsksAgain(t *testing.T) {
+	e := newEnv(t)
+	e.ch.add("c1", Challenge{ClientID: "photo", ClientName: "Photo App", Scopes: []string{"openid"}, IDTokenHintSubject: "someone-else"})
+	b := e.browser()
+	p := b.login("c1", "alice", alicePassword, false)
+	wantStatus(t, p, http.StatusOK)
+	if !strings.Contains(p.body, msgOtherAccount) || !strings.Contains(p.body, `name="password"`) {
+		t.Errorf("page after logging in as another account:\n%s", p.body)
+	}
+	if e.ch.get("c1").Subject != "" {
+		t.Error("challenge accepted for the wrong account")
+	}
+}
+
+func TestPrefilledLoginAndConsentResumeAtOnce(t *testing.T) {
+	e := newEnv(t)
+	b, sid := signedIn(t, e)
+	e.ch.add("c1", Challenge{ClientID: "photo", ClientName: "Photo App", Scopes: []string{"openid"}, Subject: e.alice.ID, SessionID: sid, ConsentGiven: true})
+	wantRedirect(t, b.get("/login?login_challenge=c1"), resumeURL("c1"))
+	// Prefilled for this session but consent missing: the consent page.
+	e.ch.add("c2", Challenge{ClientID: "photo", ClientName: "Photo App", Scopes: []string{"openid"}, Subject: e.alice.ID, SessionID: sid})
+	wantRedirect(t, b.get("/login?login_challenge=c2"), consentURL("c2"))
+}
