@@ -1,0 +1,114 @@
+package mail_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/mail/mailtest"
+)
+
+func TestComposer(t *testing.T) {
+	c, err := mail.NewComposer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const link = "https://id.example.com/reset-password?token=abc&x=<y>"
+	tests := []struct {
+		name        string
+		compose     func() (mail.Message, error)
+		to, subject string
+		text        []string
+		html        []string
+	}{
+		{"verify", func() (mail.Message, error) {
+			return c.VerifyEmail(mail.VerifyEmailData{Username: "alice", Email: "alice@example.com", Link: link, ExpiresIn: 24 * time.Hour})
+		}, "alice@example.com", "Confirm your e-mail address for Signet",
+			[]string{"Hello alice,", link, "expires in 24 hours"},
+			[]string{`href="https://id.example.com/reset-password?token=abc&amp;x=%3cy%3e"`, "alice@example.com"}},
+		{"reset", func() (mail.Message, error) {
+			return c.ResetPassword("bob@example.com", mail.ResetPasswordData{Username: "bob", Link: link, ExpiresIn: time.Hour})
+		}, "bob@example.com", "Reset your Signet password",
+			[]string{"Hello bob,", link, "expires in 1 hour", "signs you out everywhere"},
+			[]string{"Choose a new password", "1 hour"}},
+		{"changed", func() (mail.Message, error) {
+			return c.EmailChanged(mail.EmailChangedData{Username: "carol", OldEmail: "old@example.com", NewEmail: "new@example.com"})
+		}, "old@example.com", "Your Signet e-mail address was changed",
+			[]string{"from old@example.com to new@example.com"},
+			[]string{"<strong>old@example.com</strong>", "<strong>new@example.com</strong>"}},
+		{"escaping", func() (mail.Message, error) {
+			return c.EmailChanged(mail.EmailChangedData{Username: "<script>x</script>", OldEmail: "o@example.com", NewEmail: "n@example.com"})
+		}, "o@example.com", "Your Signet e-mail address was changed",
+			[]string{"Hello <script>x</script>,"}, []string{"Hello &lt;script&gt;x&lt;/script&gt;,"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := tt.compose()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.To != tt.to || m.Subject != tt.subject {
+				t.Fatalf("to %q subject %q", m.To, m.Subject)
+			}
+			if strings.HasPrefix(m.Text, "\n") || strings.Contains(m.Text, "subject") {
+				t.Errorf("text body starts with the subject block:\n%q", m.Text)
+			}
+			for _, s := range tt.text {
+				if !strings.Contains(m.Text, s) {
+					t.Errorf("text lacks %q:\n%s", s, m.Text)
+				}
+			}
+			for _, s := range tt.html {
+				if !strings.Contains(m.HTML, s) {
+					t.Errorf("HTML lacks %q:\n%s", s, m.HTML)
+				}
+			}
+		})
+	}
+}
+
+func TestLogSenderWritesTheLink(t *testing.T) {
+	var buf bytes.Buffer
+	s := mail.LogSender{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	if err := s.Send(context.Background(), mail.Message{To: "alice@example.com", Subject: "Hi",
+		Text: "open https://id.example.com/verify-email?token=T\n", HTML: "<p>secret html</p>"}); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["to"] != "alice@example.com" || line["subject"] != "Hi" ||
+		!strings.Contains(line["text"].(string), "verify-email?token=T") {
+		t.Fatalf("log line %v", line)
+	}
+}
+
+func TestPostman(t *testing.T) {
+	c, err := mail.NewComposer("Acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &mailtest.Outbox{}
+	p := mail.Postman{Composer: c, Sender: box}
+	ctx := context.Background()
+	if err := p.SendVerifyEmail(ctx, mail.VerifyEmailData{Username: "a", Email: "a@example.com", Link: "https://x/v?token=1", ExpiresIn: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendResetPassword(ctx, "b@example.com", mail.ResetPasswordData{Username: "b", Link: "https://x/r?token=2", ExpiresIn: 30 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SendEmailChanged(ctx, mail.EmailChangedData{Username: "c", OldEmail: "c@example.com", NewEmail: "d@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	got := box.Messages()
+	if len(got) != 3 || got[0].To != "a@example.com" || got[1].To != "b@example.com" || got[2].To != "c@example.com" ||
+		!strings.Contains(got[1].Text, "30 minutes") || !strings.Contains(got[0].Subject, "Acme") {
+		t.Fatalf("outbox %+v", got)
+	}
+}
