@@ -33,6 +33,8 @@ type fakeChallenges struct {
 	mu        sync.Mutex
 	byValue   map[string]*Challenge
 	decisions map[string]decision
+	// reject makes AcceptLogin refuse these challenges.
+	reject map[string]bool
 }
 
 type decision struct {
@@ -76,7 +78,7 @@ func (f *fakeChallenges) AcceptLogin(_ context.Context, value, subject, sessionI
 	if !ok {
 		return ErrChallengeNotFound
 	}
-	if ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != subject {
+	if f.reject[value] || ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != subject {
 		return ErrLoginRejected
 	}
 	if ch.Subject != subject {

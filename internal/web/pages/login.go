@@ -160,6 +160,14 @@ func (h *Handler) login(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, fmt.Errorf("authenticate: %w", err))
 	}
+	if ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != user.ID {
+		// The right password, but not for the account the app asked
+		// for: no session, and the form asks again.
+		h.cfg.Logger.InfoContext(ctx, "login as another account than id_token_hint", "user_id", user.ID)
+		page.Error = msgOtherAccount
+		page.Username = ""
+		return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+	}
 	if err := h.cfg.Throttle.Succeeded(ctx, acctKey); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "could not clear login failures", "user_id", user.ID, "err", err)
 	}

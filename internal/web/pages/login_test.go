@@ -273,6 +273,12 @@ func TestLoginAsAnotherAccountThanTheHintAsksAgain(t *testing.T) {
 	if e.ch.get("c1").Subject != "" {
 		t.Error("challenge accepted for the wrong account")
 	}
+	if b.sessionCookie() != nil {
+		t.Error("a session was started for the wrong account")
+	}
+	// The account the hint names gets through.
+	e.ch.add("c2", Challenge{ClientID: "photo", ClientName: "Photo App", Scopes: []string{"openid"}, IDTokenHintSubject: e.alice.ID})
+	wantRedirect(t, b.login("c2", "alice", alicePassword, false), consentURL("c2"))
 }
 
 func TestPrefilledLoginAndConsentResumeAtOnce(t *testing.T) {
@@ -283,4 +289,23 @@ func TestPrefilledLoginAndConsentResumeAtOnce(t *testing.T) {
 	// Prefilled for this session but consent missing: the consent page.
 	e.ch.add("c2", Challenge{ClientID: "photo", ClientName: "Photo App", Scopes: []string{"openid"}, Subject: e.alice.ID, SessionID: sid})
 	wantRedirect(t, b.get("/login?login_challenge=c2"), consentURL("c2"))
+}
+
+func TestLoginTheChallengeServiceRejectsAsksAgain(t *testing.T) {
+	e := newEnv(t)
+	b, _ := signedIn(t, e)
+	e.ch.add("c1", photoChallenge())
+	e.ch.reject = map[string]bool{"c1": true}
+	// The session would do, but the service says no: the form, with a
+	// reason.
+	p := b.get("/login?login_challenge=c1")
+	wantStatus(t, p, http.StatusOK)
+	if !strings.Contains(p.body, msgReauthenticate) || !strings.Contains(p.body, `value="alice"`) {
+		t.Errorf("page:\n%s", p.body)
+	}
+	p = b.login("c1", "alice", alicePassword, false)
+	wantStatus(t, p, http.StatusOK)
+	if !strings.Contains(p.body, msgOtherAccount) {
+		t.Errorf("page after a rejected login:\n%s", p.body)
+	}
 }
