@@ -1,0 +1,100 @@
+package keys
+
+import (
+	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/crypto/hkdf"
+
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// encryptionInfo separates this use of the global secret from every other
+// (the HMAC token key uses another info string).
+const encryptionInfo = "signet/keys/aes-256-gcm/v1"
+
+// formatV1 is the first byte of every encrypted private key, so the format
+// can change later without guessing.
+const formatV1 = 1
+
+// encryptionKey derives the AES-256 key from the global secret.
+func encryptionKey(secret []byte) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(encryptionInfo)), key); err != nil {
+		return nil, fmt.Errorf("derive key encryption key: %w", err)
+	}
+	return key, nil
+}
+
+func newGCM(secret []byte) (cipher.AEAD, error) {
+	key, err := encryptionKey(secret)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// encryptPrivate seals the PKCS#8 form of priv: version byte, nonce,
+// ciphertext. The kid is the additional data, so a ciphertext cannot be
+// moved to another key's row.
+func encryptPrivate(priv crypto.Signer, kid string, secret []byte) ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("encode private key: %w", err)
+	}
+	gcm, err := newGCM(secret)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("random nonce: %w", err)
+	}
+	out := append([]byte{formatV1}, nonce...)
+	return gcm.Seal(out, nonce, der, []byte(kid)), nil
+}
+
+// decryptPrivate opens k's private key with the first secret that fits.
+func decryptPrivate(k *storage.SigningKey, secrets [][]byte) (crypto.Signer, error) {
+	for _, s := range secrets {
+		if priv, err := openPrivate(k.PrivateKey, k.ID, s); err == nil {
+			return priv, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: key %s", ErrNoUsableKey, k.ID)
+}
+
+func openPrivate(sealed []byte, kid string, secret []byte) (crypto.Signer, error) {
+	gcm, err := newGCM(secret)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < 1+gcm.NonceSize() || sealed[0] != formatV1 {
+		return nil, errors.New("unknown encrypted key format")
+	}
+	nonce, ct := sealed[1:1+gcm.NonceSize()], sealed[1+gcm.NonceSize():]
+	der, err := gcm.Open(nil, nonce, ct, []byte(kid))
+	if err != nil {
+		return nil, err
+	}
+	key, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, err
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("unsupported private key type %T", key)
+	}
+	return signer, nil
+}
