@@ -2,11 +2,142 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/signet-idp/signet/internal/keys"
+	"github.com/signet-idp/signet/internal/oauth"
+	"github.com/signet-idp/signet/internal/sessions"
+	"github.com/signet-idp/signet/internal/web/oidc"
+	"github.com/signet-idp/signet/internal/web/pages"
 )
 
-// registerOAuth mounts the OAuth2/OIDC endpoints on the public listener.
+// registerOAuth mounts the OAuth2/OIDC endpoints on the public listener:
+// it loads (or, at first start, creates) the signing key, composes fosite,
+// and returns the janitor that deletes expired codes, tokens and login
+// challenges (serve runs it until shutdown). It fails when signing keys
+// exist that the secret cannot decrypt: the server must not start then.
 func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx context.Context), err error) {
-	return nil, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	km, err := keys.Open(ctx, d.store, d.secret, d.oldSecrets, d.now)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	provider, err := oauth.New(oauth.Options{
+		Issuer:               d.cfg.Issuer,
+		AccessTokenLifespan:  d.cfg.AccessTokenLifespan,
+		IDTokenLifespan:      d.cfg.IDTokenLifespan,
+		RefreshTokenLifespan: d.cfg.RefreshTokenLifespan,
+		AuthCodeLifespan:     d.cfg.AuthCodeLifespan,
+		Secret:               d.secret,
+		OldSecrets:           d.oldSecrets,
+		Store:                d.store,
+		Keys:                 km,
+		Now:                  d.now,
+		FormPostTemplate:     oidc.FormPostTemplate(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	challenges := oauth.NewChallenges(d.store, d.cfg.LoginChallengeLifespan, d.now).WithIDTokenHints(provider)
+	h, err := oidc.New(oidc.Options{
+		Issuer:                d.cfg.Issuer,
+		OAuth:                 provider,
+		Challenges:            challenges,
+		Keys:                  km,
+		Sessions:              managerSessions{newSessionManager(d)},
+		RequireBrowserSession: true,
+		Logger:                d.logger,
+		Now:                   d.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.Register(public)
+
+	janitor := &oauth.Janitor{Store: d.store, Now: d.now, Logger: d.logger}
+	return []func(ctx context.Context){janitor.Run}, nil
+}
+
+// newSessionManager is the browser session manager the authorization
+// endpoint reads SSO sessions with. It must read the cookie the login page
+// writes: same store, cookie name and clock as the pages' manager.
+func newSessionManager(d serverDeps) *sessions.Manager {
+	return sessions.NewManager(d.store, sessions.Options{Secure: d.cfg.IssuerIsHTTPS(), Now: d.now})
+}
+
+// managerSessions shows the authorization endpoint the signed-in browser
+// session (single sign-on) of the sessions package.
+type managerSessions struct{ m *sessions.Manager }
+
+func (s managerSessions) Current(r *http.Request) (oidc.BrowserSession, bool, error) {
+	sess, err := s.m.Current(r)
+	if errors.Is(err, sessions.ErrNoSession) {
+		return oidc.BrowserSession{}, false, nil
+	} else if err != nil {
+		return oidc.BrowserSession{}, false, err
+	}
+	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime}, true, nil
+}
+
+// newPagesChallenges is the login challenge service in the shape the login
+// and consent pages use (registerPages wires it). It is stateless over the
+// store, so it may be built apart from registerOAuth's; id_token_hint
+// subjects are read with the pages' own verifier over the stored keys.
+func newPagesChallenges(d serverDeps) pages.Challenges {
+	hints := pages.KeyStoreHintVerifier{Keys: d.store, Issuer: d.cfg.Issuer}
+	svc := oauth.NewChallenges(d.store, d.cfg.LoginChallengeLifespan, d.now)
+	svc.SetHintDecoder(func(ctx context.Context, raw string) (string, error) {
+		c, err := hints.VerifyIDTokenHint(ctx, raw)
+		return c.Subject, err
+	})
+	return pagesChallenges{svc}
+}
+
+// pagesChallenges adapts oauth.Challenges to pages.Challenges.
+type pagesChallenges struct{ s *oauth.Challenges }
+
+func (p pagesChallenges) Challenge(ctx context.Context, value string) (pages.Challenge, error) {
+	info, err := p.s.Challenge(ctx, value)
+	if err != nil {
+		return pages.Challenge{}, pagesErr(err)
+	}
+	return pages.Challenge{
+		ClientID:           info.ClientID,
+		ClientName:         info.ClientName,
+		FirstParty:         info.FirstParty,
+		Scopes:             info.RequestedScopes,
+		Prompt:             info.Prompt,
+		LoginHint:          info.LoginHint,
+		MaxAge:             info.MaxAge,
+		MaxAgeSet:          info.HasMaxAge,
+		IDTokenHintSubject: info.IDTokenHintSubject,
+		Subject:            info.Subject,
+		SessionID:          info.SessionID,
+		AuthTime:           info.AuthTime,
+		ConsentGiven:       info.ConsentGiven,
+	}, nil
+}
+
+func (p pagesChallenges) AcceptLogin(ctx context.Context, value, subject, sessionID string, authTime time.Time) error {
+	return pagesErr(p.s.AcceptLogin(ctx, value, subject, sessionID, authTime))
+}
+
+func (p pagesChallenges) DecideConsent(ctx context.Context, value string, granted []string, allow bool) error {
+	return pagesErr(p.s.DecideConsent(ctx, value, granted, allow))
+}
+
+func pagesErr(err error) error {
+	switch {
+	case errors.Is(err, oauth.ErrChallengeNotFound):
+		return fmt.Errorf("%w: %w", pages.ErrChallengeNotFound, err)
+	case errors.Is(err, oauth.ErrLoginRejected):
+		return fmt.Errorf("%w: %w", pages.ErrLoginRejected, err)
+	}
+	return err
 }

@@ -1,0 +1,281 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+
+	"github.com/signet-idp/signet/internal/oauth"
+)
+
+// authorize handles GET and POST /oauth2/auth: fosite validates the
+// request; a request whose client or redirect URI cannot be trusted gets an
+// HTML page, any other error a redirect to the client. A valid request is
+// parked as a login challenge and the browser goes to the login page.
+func (h *Handler) authorize(c echo.Context) error {
+	r := c.Request()
+	ctx := h.oauth.WithRequestCache(r.Context())
+	if err := parseForm(c.Response(), r); err != nil {
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request", err.Error())
+	}
+	ar, err := h.oauth.NewAuthorizeRequest(ctx, r)
+	if ok, page := h.redirectable(ar, r.Form, err); !ok {
+		return page(c)
+	}
+	if err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
+	hintSubject, err := h.checkAuthorizeRequest(ctx, ar, r.Form)
+	if err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
+
+	prompt := strings.Fields(r.Form.Get("prompt"))
+	park := oauth.ParkRequest{
+		ClientID:        ar.GetClient().GetID(),
+		Form:            r.Form,
+		RequestedScopes: []string(ar.GetRequestedScopes()),
+	}
+	bs, found, err := h.sessions.Current(r)
+	if err != nil {
+		return h.authorizeErrorPage(c, err)
+	}
+	if found {
+		now := h.now()
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
+		if oauth.SatisfiesRequest(r.Form, now, l, now, hintSubject) {
+			park.Login = &l
+		}
+	}
+
+	if slices.Contains(prompt, "none") {
+		if park.Login == nil {
+			return h.authorizeError(ctx, c, ar, fosite.ErrLoginRequired.WithHint("No signed-in session satisfies the request, and prompt=none forbids asking."))
+		}
+		ok, err := h.consentKnown(ctx, ar, park.Login.Subject)
+		if err != nil {
+			return h.authorizeErrorPage(c, err)
+		}
+		if !ok {
+			return h.authorizeError(ctx, c, ar, fosite.ErrConsentRequired.WithHint("The person has not consented to these scopes, and prompt=none forbids asking."))
+		}
+		park.Consent = park.RequestedScopes
+		value, err := h.challenges.Park(ctx, park)
+		if err != nil {
+			return h.authorizeErrorPage(c, err)
+		}
+		return c.Redirect(http.StatusSeeOther, PathResume+"?login_challenge="+url.QueryEscape(value))
+	}
+
+	value, err := h.challenges.Park(ctx, park)
+	if err != nil {
+		return h.authorizeErrorPage(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, h.loginPath+"?login_challenge="+url.QueryEscape(value))
+}
+
+// consentKnown reports whether consent needs no page: a first-party
+// client, or remembered consent covering the requested scopes.
+func (h *Handler) consentKnown(ctx context.Context, ar fosite.AuthorizeRequester, subject string) (bool, error) {
+	if c, ok := ar.GetClient().(*oauth.Client); ok && c.FirstParty {
+		return true, nil
+	}
+	return h.challenges.RememberedConsent(ctx, subject, ar.GetClient().GetID(), ar.GetRequestedScopes())
+}
+
+// redirectable decides whether errors may be sent to the redirect URI: the
+// client exists, client_id and redirect_uri came exactly once, and
+// redirect_uri is present and equal to a registered URI (exact string
+// match: no loopback port or prefix leniency). Otherwise it returns the
+// HTML page to answer with.
+func (h *Handler) redirectable(ar fosite.AuthorizeRequester, form url.Values, err error) (bool, func(echo.Context) error) {
+	page := func(code, msg string) func(echo.Context) error {
+		return func(c echo.Context) error { return h.errorPage(c, http.StatusBadRequest, code, msg) }
+	}
+	if ar == nil || ar.GetClient() == nil {
+		if err != nil && unavailable(err) {
+			return false, func(c echo.Context) error { return h.authorizeErrorPage(c, err) }
+		}
+		if len(form["client_id"]) == 0 || form.Get("client_id") == "" {
+			return false, page("invalid_request", "The request names no client (client_id is missing).")
+		}
+		if err != nil && fosite.ErrorToRFC6749Error(err).ErrorField != "invalid_client" {
+			return false, func(c echo.Context) error { return h.authorizeErrorPage(c, err) }
+		}
+		return false, page("invalid_client", "The application that sent you here is not registered with this service.")
+	}
+	switch {
+	case len(form["client_id"]) != 1:
+		return false, page("invalid_request", "The parameter client_id was sent more than once.")
+	case len(form["redirect_uri"]) > 1:
+		return false, page("invalid_request", "The parameter redirect_uri was sent more than once.")
+	case form.Get("redirect_uri") == "":
+		return false, page("invalid_request", "The request has no redirect_uri; it is required.")
+	case !slices.Contains(ar.GetClient().GetRedirectURIs(), form.Get("redirect_uri")):
+		return false, page("invalid_request", "The redirect_uri is not registered for this application, so you cannot be sent back to it.")
+	case !ar.IsRedirectURIValid():
+		if err != nil {
+			return false, func(c echo.Context) error { return h.authorizeErrorPage(c, err) }
+		}
+		return false, page("invalid_request", "The redirect_uri is not valid.")
+	}
+	return true, nil
+}
+
+var codeChallengePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
+
+// checkAuthorizeRequest checks at once what fosite would only check after
+// the login (PKCE, prompt, nonce, id_token_hint) or not at all (repeated
+// or over-long parameters, request objects). It returns the subject of a
+// valid id_token_hint.
+func (h *Handler) checkAuthorizeRequest(ctx context.Context, ar fosite.AuthorizeRequester, form url.Values) (string, error) {
+	if err := checkParams(form); err != nil {
+		return "", fosite.ErrInvalidRequest.WithHint(err.Error())
+	}
+	if !ar.GetResponseTypes().ExactOne("code") {
+		return "", fosite.ErrUnsupportedResponseType.WithHint("Only response_type=code is supported.")
+	}
+	if form.Has("request") {
+		return "", fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
+	}
+	if form.Has("request_uri") {
+		return "", fosite.ErrRequestURINotSupported.WithHint("request_uri is not supported.")
+	}
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && method != "":
+		return "", fosite.ErrInvalidRequest.WithHint("code_challenge_method was sent without code_challenge.")
+	case challenge == "" && ar.GetClient().IsPublic():
+		return "", fosite.ErrInvalidRequest.WithHint("This client must use PKCE: code_challenge (S256) is missing.")
+	case challenge != "" && method != "S256":
+		return "", fosite.ErrInvalidRequest.WithHint("code_challenge_method must be S256.")
+	case challenge != "" && !codeChallengePattern.MatchString(challenge):
+		return "", fosite.ErrInvalidRequest.WithHint("code_challenge must be the 43-character base64url SHA-256 of the verifier.")
+	}
+	prompt := strings.Fields(form.Get("prompt"))
+	for _, p := range prompt {
+		if p != "none" && p != "login" && p != "consent" {
+			return "", fosite.ErrInvalidRequest.WithHintf("Unsupported prompt value %q.", p)
+		}
+	}
+	if slices.Contains(prompt, "none") && len(prompt) > 1 {
+		return "", fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
+	}
+	if v := form.Get("max_age"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
+			return "", fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative number of seconds.")
+		}
+	}
+	if n := form.Get("nonce"); n != "" && len(n) < 8 {
+		return "", fosite.ErrInvalidRequest.WithHint("nonce must be at least 8 characters long.")
+	}
+	var hintSubject string
+	if hint := form.Get("id_token_hint"); hint != "" {
+		sub, err := h.oauth.DecodeIDTokenHint(ctx, hint)
+		if err != nil {
+			if unavailable(err) {
+				return "", err
+			}
+			return "", fosite.ErrInvalidRequest.WithHint("id_token_hint is not an ID token issued by this service.")
+		}
+		hintSubject = sub
+	}
+	return hintSubject, nil
+}
+
+// resume handles GET /oauth2/auth/resume?login_challenge=VALUE: it takes
+// the completed challenge (once), rebuilds the authorization request and
+// answers the client: access_denied, or a code.
+func (h *Handler) resume(c echo.Context) error {
+	r := c.Request()
+	ctx := h.oauth.WithRequestCache(r.Context())
+	if err := parseForm(c.Response(), r); err != nil {
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request", err.Error())
+	}
+	value := r.Form.Get("login_challenge")
+	ch, err := h.challenges.Consume(ctx, value)
+	if errors.Is(err, oauth.ErrChallengeNotFound) {
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
+			"This sign-in request expired or was already completed. Go back to the application and start again.")
+	} else if err != nil {
+		return h.authorizeErrorPage(c, err)
+	}
+	if ch.SessionID != "" {
+		bs, found, err := h.sessions.Current(r)
+		if err != nil {
+			return h.authorizeErrorPage(c, err)
+		}
+		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
+			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
+				"This sign-in was completed in another browser session. Go back to the application and start again.")
+		}
+	}
+
+	form, err := url.ParseQuery(ch.Form)
+	if err != nil {
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request", "The stored sign-in request is unreadable.")
+	}
+	synth, err := http.NewRequestWithContext(ctx, http.MethodGet, PathAuthorize+"?"+form.Encode(), nil)
+	if err != nil {
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request", "The stored sign-in request is unreadable.")
+	}
+	synth.Header.Set("Accept-Language", r.Header.Get("Accept-Language"))
+	ar, err := h.oauth.NewAuthorizeRequest(ctx, synth)
+	if ok, page := h.redirectable(ar, synth.Form, err); !ok {
+		return page(c)
+	}
+	if err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
+	if ch.Subject == "" {
+		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The sign-in was not completed."))
+	}
+	if !ch.ConsentGiven {
+		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The person did not allow the application access."))
+	}
+	for _, s := range ch.GrantedScopes {
+		if ar.GetRequestedScopes().Has(s) {
+			ar.GrantScope(s)
+		}
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	sess, err := h.oauth.NewUserSession(ctx, oauth.Grant{
+		Subject:     ch.Subject,
+		SessionID:   ch.SessionID,
+		AuthTime:    ch.AuthTime,
+		RequestedAt: ch.CreatedAt,
+		Nonce:       form.Get("nonce"),
+	}, ar.GetGrantedScopes())
+	if errors.Is(err, oauth.ErrUserUnavailable) {
+		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The account cannot sign in."))
+	} else if err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
+	var resp fosite.AuthorizeResponder
+	var respErr error
+	txErr := h.oauth.InTx(ctx, func(ctx context.Context) error {
+		resp, respErr = h.oauth.NewAuthorizeResponse(ctx, ar, sess)
+		return respErr
+	})
+	if respErr != nil {
+		return h.authorizeError(ctx, c, ar, respErr)
+	}
+	if txErr != nil {
+		return h.authorizeErrorPage(c, txErr)
+	}
+	if ar.GetResponseMode() == fosite.ResponseModeFormPost {
+		setFormPostCSP(c.Response().Header(), ar.GetRedirectURI())
+	}
+	h.oauth.WriteAuthorizeResponse(ctx, c.Response(), ar, resp)
+	return nil
+}

@@ -1,0 +1,170 @@
+package oidc
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/labstack/echo/v4"
+	"github.com/ory/fosite"
+
+	"github.com/signet-idp/signet/internal/oauth"
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// Endpoint paths, relative to the issuer. Discovery publishes them; they
+// are stable.
+const (
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathAuthorize  = "/oauth2/auth"
+	PathResume     = "/oauth2/auth/resume"
+	PathToken      = "/oauth2/token"
+	PathUserinfo   = "/userinfo"
+	PathRevoke     = "/oauth2/revoke"
+	PathIntrospect = "/oauth2/introspect"
+	// DefaultLoginPath is where the authorization endpoint sends people to
+	// log in, with ?login_challenge=VALUE.
+	DefaultLoginPath = "/login"
+)
+
+// OAuth is what the handlers use of the OAuth core (internal/oauth's
+// *Provider).
+type OAuth interface {
+	NewAuthorizeRequest(ctx context.Context, req *http.Request) (fosite.AuthorizeRequester, error)
+	NewAuthorizeResponse(ctx context.Context, ar fosite.AuthorizeRequester, session fosite.Session) (fosite.AuthorizeResponder, error)
+	WriteAuthorizeError(ctx context.Context, rw http.ResponseWriter, ar fosite.AuthorizeRequester, err error)
+	WriteAuthorizeResponse(ctx context.Context, rw http.ResponseWriter, ar fosite.AuthorizeRequester, resp fosite.AuthorizeResponder)
+	NewAccessRequest(ctx context.Context, req *http.Request, session fosite.Session) (fosite.AccessRequester, error)
+	NewAccessResponse(ctx context.Context, ar fosite.AccessRequester) (fosite.AccessResponder, error)
+	WriteAccessError(ctx context.Context, rw http.ResponseWriter, ar fosite.AccessRequester, err error)
+	WriteAccessResponse(ctx context.Context, rw http.ResponseWriter, ar fosite.AccessRequester, resp fosite.AccessResponder)
+	NewRevocationRequest(ctx context.Context, r *http.Request) error
+	IntrospectToken(ctx context.Context, token string, use fosite.TokenUse, session fosite.Session, scope ...string) (fosite.TokenUse, fosite.AccessRequester, error)
+	NewIntrospectionRequest(ctx context.Context, r *http.Request, session fosite.Session) (fosite.IntrospectionResponder, error)
+	WriteIntrospectionError(ctx context.Context, rw http.ResponseWriter, err error)
+	WriteIntrospectionResponse(ctx context.Context, rw http.ResponseWriter, r fosite.IntrospectionResponder)
+
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+	WithRequestCache(ctx context.Context) context.Context
+	NewUserSession(ctx context.Context, g oauth.Grant, granted []string) (*oauth.Session, error)
+	PrepareRefresh(ctx context.Context, ar fosite.AccessRequester) error
+	UserInfo(ctx context.Context, subject string, scopes []string) (map[string]interface{}, error)
+	DecodeIDTokenHint(ctx context.Context, hint string) (string, error)
+	RevokeGrant(ctx context.Context, requestID string) error
+}
+
+var _ OAuth = (*oauth.Provider)(nil)
+
+// Challenges is what the handlers use of the login challenge service.
+type Challenges interface {
+	Park(ctx context.Context, r oauth.ParkRequest) (string, error)
+	Consume(ctx context.Context, value string) (storage.LoginChallenge, error)
+	RememberedConsent(ctx context.Context, userID, clientID string, scopes []string) (bool, error)
+}
+
+var _ Challenges = (*oauth.Challenges)(nil)
+
+// PublicKeys is what the JWKS endpoint needs of the key provider.
+type PublicKeys interface {
+	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+}
+
+// BrowserSession is a signed-in browser (single sign-on).
+type BrowserSession struct {
+	// ID is the session id (the `sid` claim).
+	ID       string
+	Subject  string
+	AuthTime time.Time
+}
+
+// BrowserSessions finds the signed-in session of a request. The pages
+// issue plugs the real one in; until then NoBrowserSessions says "none".
+type BrowserSessions interface {
+	Current(r *http.Request) (BrowserSession, bool, error)
+}
+
+// NoBrowserSessions never finds a session: every request goes to the login
+// page, and prompt=none is answered login_required.
+type NoBrowserSessions struct{}
+
+// Current implements BrowserSessions.
+func (NoBrowserSessions) Current(*http.Request) (BrowserSession, bool, error) {
+	return BrowserSession{}, false, nil
+}
+
+// Options configures New.
+type Options struct {
+	// Issuer is the public base URL (no trailing slash).
+	Issuer     string
+	OAuth      OAuth
+	Challenges Challenges
+	Keys       PublicKeys
+	// Sessions finds SSO sessions (nil: NoBrowserSessions).
+	Sessions BrowserSessions
+	// RequireBrowserSession makes the resume endpoint insist that the
+	// browser finishing a challenge carries the session that logged in.
+	// Turn it on once the pages issue provides real sessions.
+	RequireBrowserSession bool
+	// LoginPath is where people log in (default DefaultLoginPath).
+	LoginPath string
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Handler serves the protocol endpoints.
+type Handler struct {
+	issuer      string
+	oauth       OAuth
+	challenges  Challenges
+	keys        PublicKeys
+	sessions    BrowserSessions
+	requireSess bool
+	loginPath   string
+	logger      *slog.Logger
+	now         func() time.Time
+	discovery   []byte
+}
+
+// New returns the handler.
+func New(o Options) (*Handler, error) {
+	h := &Handler{
+		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys,
+		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
+		logger: o.Logger, now: o.Now,
+	}
+	if h.sessions == nil {
+		h.sessions = NoBrowserSessions{}
+	}
+	if h.loginPath == "" {
+		h.loginPath = DefaultLoginPath
+	}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	d, err := discoveryDocument(o.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	h.discovery = d
+	return h, nil
+}
+
+// Register mounts the endpoints on e.
+func (h *Handler) Register(e *echo.Echo) {
+	e.GET(PathDiscovery, h.serveDiscovery)
+	e.GET(PathJWKS, h.serveJWKS)
+	e.GET(PathAuthorize, h.authorize)
+	e.POST(PathAuthorize, h.authorize)
+	e.GET(PathResume, h.resume)
+	e.POST(PathToken, h.token)
+	e.GET(PathUserinfo, h.userinfo)
+	e.POST(PathUserinfo, h.userinfo)
+	e.POST(PathRevoke, h.revoke)
+	e.POST(PathIntrospect, h.introspect)
+}
