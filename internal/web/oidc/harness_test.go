@@ -280,3 +280,10 @@ func (e *env) introspect(c testClient, token string) map[string]interface{} {
 	}
 	return body
 }
+
+func startServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

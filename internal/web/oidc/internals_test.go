@@ -1,0 +1,373 @@
+package oidc_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/web"
+	"github.com/signet-idp/signet/internal/web/oidc"
+)
+
+// countingStore counts database round trips: every store call, and a
+// transaction as two (BEGIN and COMMIT/ROLLBACK).
+type countingStore struct {
+	storage.Store
+	n     atomic.Int64
+	calls sync.Map // name → *atomic.Int64
+}
+
+func (s *countingStore) count(name string, n int64) {
+	s.n.Add(n)
+	v, _ := s.calls.LoadOrStore(name, new(atomic.Int64))
+	v.(*atomic.Int64).Add(n)
+}
+
+func (s *countingStore) reset() { s.n.Store(0); s.calls = sync.Map{} }
+
+func (s *countingStore) summary() string {
+	var b strings.Builder
+	s.calls.Range(func(k, v any) bool {
+		b.WriteString(k.(string) + "=" + itoa(v.(*atomic.Int64).Load()) + " ")
+		return true
+	})
+	return b.String()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (s *countingStore) InTx(ctx context.Context, fn func(context.Context) error) error {
+	s.count("tx", 2)
+	return s.Store.InTx(ctx, fn)
+}
+func (s *countingStore) BeginTx(ctx context.Context) (context.Context, error) {
+	s.count("begin", 1)
+	return s.Store.BeginTx(ctx)
+}
+func (s *countingStore) Commit(ctx context.Context) error { s.count("commit", 1); return s.Store.Commit(ctx) }
+func (s *countingStore) Rollback(ctx context.Context) error {
+	s.count("rollback", 1)
+	return s.Store.Rollback(ctx)
+}
+func (s *countingStore) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	s.count("GetClient", 1)
+	return s.Store.GetClient(ctx, id)
+}
+func (s *countingStore) GetUser(ctx context.Context, id string) (storage.User, error) {
+	s.count("GetUser", 1)
+	return s.Store.GetUser(ctx, id)
+}
+func (s *countingStore) ListUserRoles(ctx context.Context, id string) ([]string, error) {
+	s.count("ListUserRoles", 1)
+	return s.Store.ListUserRoles(ctx, id)
+}
+func (s *countingStore) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
+	s.count("Create."+string(r.Kind), 1)
+	return s.Store.CreateOAuthRequest(ctx, r)
+}
+func (s *countingStore) GetOAuthRequest(ctx context.Context, k storage.RequestKind, sig string) (storage.OAuthRequest, error) {
+	s.count("Get."+string(k), 1)
+	return s.Store.GetOAuthRequest(ctx, k, sig)
+}
+func (s *countingStore) DeleteOAuthRequest(ctx context.Context, k storage.RequestKind, sig string) error {
+	s.count("Delete."+string(k), 1)
+	return s.Store.DeleteOAuthRequest(ctx, k, sig)
+}
+func (s *countingStore) DeactivateOAuthRequest(ctx context.Context, k storage.RequestKind, sig string) error {
+	s.count("Deactivate."+string(k), 1)
+	return s.Store.DeactivateOAuthRequest(ctx, k, sig)
+}
+func (s *countingStore) DeactivateOAuthRequestsByRequestID(ctx context.Context, k storage.RequestKind, id string) error {
+	s.count("DeactivateByRequest."+string(k), 1)
+	return s.Store.DeactivateOAuthRequestsByRequestID(ctx, k, id)
+}
+
+// Each token request stays within a few round trips: counted on the code
+// exchange (with PKCE and an ID token) and on a refresh (with roles).
+func TestTokenEndpointRoundTrips(t *testing.T) {
+	cs := &countingStore{Store: memoryStore(t)}
+	e := newEnv(t, cs)
+	c := e.client(nil)
+	u := e.user("admin")
+	v, ch := pkcePair()
+	code := e.codeFor(c, u, authorizeParams(c, ch))
+
+	cs.reset()
+	st, tok := e.exchange(c, code, v)
+	if st != http.StatusOK {
+		t.Fatalf("exchange: %d %v", st, tok)
+	}
+	// client, code, PKCE | BEGIN, invalidate code, access, refresh,
+	// OpenID Connect read and delete, COMMIT.
+	if n := cs.n.Load(); n > 10 {
+		t.Errorf("code exchange took %d round trips (%s), want at most 10", n, cs.summary())
+	}
+	t.Logf("code exchange: %d round trips: %s", cs.n.Load(), cs.summary())
+
+	cs.reset()
+	st, tok = e.refresh(c, tok["refresh_token"].(string))
+	if st != http.StatusOK {
+		t.Fatalf("refresh: %d %v", st, tok)
+	}
+	// client, refresh token, user, roles | BEGIN, deactivate refresh,
+	// deactivate access tokens, access, refresh, COMMIT.
+	if n := cs.n.Load(); n > 10 {
+		t.Errorf("refresh took %d round trips (%s), want at most 10", n, cs.summary())
+	}
+	t.Logf("refresh: %d round trips: %s", cs.n.Load(), cs.summary())
+
+	cs.reset()
+	if body := e.introspect(c, tok["access_token"].(string)); body["active"] != true {
+		t.Fatalf("introspect: %v", body)
+	}
+	if n := cs.n.Load(); n > 2 {
+		t.Errorf("introspection took %d round trips (%s), want 2", n, cs.summary())
+	}
+}
+
+// Concurrent refreshes of one token: exactly one gets new tokens. A loser
+// that raced the winner's transaction is told to retry (invalid_request);
+// one that arrives after the winner committed presents a rotated token,
+// which is reuse (invalid_grant, and the grant is revoked).
+func TestConcurrentRefreshOneWins(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			e := newEnv(t, st.open(t))
+			c := e.client(nil)
+			u := e.user()
+			v, ch := pkcePair()
+			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
+			rt := tok["refresh_token"].(string)
+
+			const n = 8
+			statuses := make([]int, n)
+			bodies := make([]map[string]interface{}, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					statuses[i], bodies[i] = e.refresh(c, rt)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			winners := 0
+			for i, s := range statuses {
+				switch {
+				case s == http.StatusOK:
+					winners++
+				case s == http.StatusBadRequest && (bodies[i]["error"] == "invalid_request" || bodies[i]["error"] == "invalid_grant"):
+				default:
+					t.Errorf("refresh #%d: status %d %v", i, s, bodies[i])
+				}
+			}
+			if winners != 1 {
+				t.Fatalf("%d refreshes won, want exactly 1 (%v)", winners, statuses)
+			}
+			// The presented token is used up either way.
+			if s, body := e.refresh(c, rt); s != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Fatalf("refresh after the race: %d %v", s, body)
+			}
+		})
+	}
+}
+
+// Concurrent exchanges of one code: one succeeds, and as for any reuse the
+// grant's tokens end up revoked.
+func TestConcurrentCodeExchange(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			e := newEnv(t, st.open(t))
+			c := e.client(nil)
+			u := e.user()
+			v, ch := pkcePair()
+			code := e.codeFor(c, u, authorizeParams(c, ch))
+			const n = 6
+			statuses := make([]int, n)
+			bodies := make([]map[string]interface{}, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					statuses[i], bodies[i] = e.exchange(c, code, v)
+				}()
+			}
+			close(start)
+			wg.Wait()
+			var at string
+			wins := 0
+			for i, s := range statuses {
+				if s == http.StatusOK {
+					wins++
+					at = bodies[i]["access_token"].(string)
+				} else if s != http.StatusBadRequest || bodies[i]["error"] != "invalid_grant" {
+					t.Errorf("exchange #%d: %d %v", i, s, bodies[i])
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d exchanges won, want 1 (%v)", wins, statuses)
+			}
+			if got := e.introspect(c, at); got["active"] != false {
+				t.Errorf("tokens of a code used twice stay active: %v", got)
+			}
+		})
+	}
+}
+
+// response_mode=form_post: an HTML form posting to the client, allowed by
+// a CSP naming the client's origin and the one script by hash.
+func TestFormPostResponse(t *testing.T) {
+	e := newEnv(t, memoryStore(t))
+	c := e.client(nil)
+	u := e.user()
+	_, chal := pkcePair()
+	q := authorizeParams(c, chal)
+	q.Set("response_mode", "form_post")
+	ch := e.startAuthorize(q)
+	ctx := context.Background()
+	if err := e.Challenges.AcceptLogin(ctx, ch, u.ID, "sid", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Challenges.DecideConsent(ctx, ch, []string{"openid"}, true); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := noRedirect().Get(e.URL + oidc.PathResume + "?login_challenge=" + url.QueryEscape(ch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `action="`+c.Redirect+`"`) ||
+		!strings.Contains(string(body), `name="code"`) || !strings.Contains(string(body), `name="state" value="`+q.Get("state")+`"`) {
+		t.Fatalf("form_post: %d %s", resp.StatusCode, body)
+	}
+	if !strings.Contains(csp, "form-action http://127.0.0.1:9999") || !strings.Contains(csp, "script-src 'sha256-") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("form_post CSP %q", csp)
+	}
+}
+
+// fakeSessions is a BrowserSessions that finds a session by cookie value.
+type fakeSessions struct{ byCookie map[string]oidc.BrowserSession }
+
+func (f fakeSessions) Current(r *http.Request) (oidc.BrowserSession, bool, error) {
+	c, err := r.Cookie("sso")
+	if err != nil {
+		return oidc.BrowserSession{}, false, nil
+	}
+	s, ok := f.byCookie[c.Value]
+	return s, ok, nil
+}
+
+// envWithSessions is newEnv with SSO sessions and strict resume binding.
+func envWithSessions(t *testing.T, sess fakeSessions) *env {
+	t.Helper()
+	e := newEnv(t, memoryStore(t))
+	// A second handler on its own server, sharing provider and store.
+	ck := e.clock
+	h, err := oidc.New(oidc.Options{Issuer: e.URL, OAuth: e.Provider, Challenges: e.Challenges, Keys: e.Keys,
+		Sessions: sess, RequireBrowserSession: true, Now: ck.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := web.New(web.Options{Name: "public"})
+	h.Register(ec)
+	srv := startServer(t, ec)
+	e.URL = srv
+	return e
+}
+
+func get(t *testing.T, u, cookie string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	if cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "sso", Value: cookie})
+	}
+	resp, err := noRedirect().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestPromptNoneAndSessionBinding(t *testing.T) {
+	sess := fakeSessions{byCookie: map[string]oidc.BrowserSession{}}
+	e := envWithSessions(t, sess)
+	first := e.client(func(c *storage.Client) { c.FirstParty = true })
+	third := e.client(nil)
+	u := e.user()
+	sess.byCookie["alice"] = oidc.BrowserSession{ID: "sid-alice", Subject: u.ID, AuthTime: time.Now().Add(-time.Minute)}
+	sess.byCookie["other"] = oidc.BrowserSession{ID: "sid-other", Subject: u.ID, AuthTime: time.Now()}
+
+	none := func(c testClient) url.Values {
+		_, ch := pkcePair()
+		q := authorizeParams(c, ch)
+		q.Set("prompt", "none")
+		return q
+	}
+	// No session: login_required at the client, no page.
+	resp := get(t, e.URL+oidc.PathAuthorize+"?"+none(first).Encode(), "")
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc.Query().Get("error") != "login_required" {
+		t.Fatalf("prompt=none without a session: %d %s", resp.StatusCode, loc)
+	}
+	// A session but no consent for a third-party client: consent_required.
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+none(third).Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	if loc.Query().Get("error") != "consent_required" {
+		t.Fatalf("prompt=none, third party: %s", loc)
+	}
+	// A session and a first-party client: straight to resume, then a code.
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+none(first).Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	if loc.Path != oidc.PathResume {
+		t.Fatalf("prompt=none with SSO: redirected to %s", loc)
+	}
+	resume := e.URL + loc.String()
+	// Another browser cannot finish it.
+	if resp := get(t, resume, "other"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("resume from another session: %d", resp.StatusCode)
+	}
+	// (the challenge is single use: start again)
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+none(first).Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	resp = get(t, e.URL+loc.String(), "alice")
+	cb, _ := url.Parse(resp.Header.Get("Location"))
+	if cb.Query().Get("code") == "" {
+		t.Fatalf("prompt=none with SSO: %d %s", resp.StatusCode, cb)
+	}
+
+	// Without prompt=none the SSO login is pre-filled for the pages.
+	_, ch := pkcePair()
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+authorizeParams(third, ch).Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	info, err := e.Challenges.Challenge(context.Background(), loc.Query().Get("login_challenge"))
+	if err != nil || !info.LoginSatisfied || info.SessionID != "sid-alice" {
+		t.Fatalf("SSO not pre-filled: %+v %v", info, err)
+	}
+	// prompt=login ignores the session.
+	q := authorizeParams(third, ch)
+	q.Set("prompt", "login")
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+q.Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	info, _ = e.Challenges.Challenge(context.Background(), loc.Query().Get("login_challenge"))
+	if info.LoginSatisfied {
+		t.Fatal("prompt=login reused the SSO session")
+	}
+}
+
