@@ -38,6 +38,7 @@ func (h *Handler) consentForm(c echo.Context) error {
 		}
 		return h.resume(c, value)
 	}
+	h.allowClientTargets(c.Request().Context(), c, ch.ClientID)
 	return h.cfg.Render.Consent(c.Response(), http.StatusOK, render.ConsentPage{
 		Common:     h.common(c, s),
 		Challenge:  value,

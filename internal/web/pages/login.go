@@ -85,6 +85,7 @@ func (h *Handler) loginForm(c echo.Context) error {
 		}
 		reason = "prompt"
 	}
+	h.allowClientTargets(ctx, c, ch.ClientID)
 	switch reason {
 	case "id_token_hint":
 		page.Notice = msgOtherAccount
@@ -117,6 +118,8 @@ func (h *Handler) login(c echo.Context) error {
 		Common: h.common(c, nil), Challenge: value, ClientName: ch.ClientName,
 		Username: username, Remember: remember, ReturnTo: returnTo,
 	}
+	// Any answer below that shows the form again lets it end at the app.
+	h.allowClientTargets(ctx, c, ch.ClientID)
 	if len(username) > 320 {
 		username = username[:320]
 		page.Username = ""

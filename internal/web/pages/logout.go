@@ -174,6 +174,9 @@ func (h *Handler) logoutRequest(c echo.Context) error {
 	if req.client != nil {
 		page.ClientName = req.client.Name
 	}
+	if req.redirect != "" {
+		allowFormTargets(c, req.redirect)
+	}
 	return h.cfg.Render.Logout(c.Response(), http.StatusOK, page)
 }
 
