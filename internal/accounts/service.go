@@ -1,12 +1,14 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,23 +16,47 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/signet-idp/signet/internal/mail"
+
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
 // Store is what the service needs from storage: users and roles, in
-// transactions, plus the two calls that cut off a disabled or deleted user's
-// existing sessions and tokens.
+// transactions; single-use link tokens (verification, reset); the calls
+// that cut off a user's existing sessions and tokens; and, for the account
+// page, the user's sessions, remembered consents and the clients they name.
 type Store interface {
 	storage.Transactor
 	storage.UserStore
 	storage.RoleStore
+	storage.ActionTokenStore
 	// DeleteUserSessions ends the user's browser sessions (exceptID "" for
 	// all of them).
 	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
+	ListUserSessions(ctx context.Context, userID string) ([]storage.Session, error)
 	// DeactivateOAuthRequestsBySubject revokes the user's tokens (every
 	// client when clientID is "").
 	DeactivateOAuthRequestsBySubject(ctx context.Context, subject, clientID string) error
+	ListConsents(ctx context.Context, userID string) ([]storage.Consent, error)
+	DeleteConsent(ctx context.Context, userID, clientID string) error
+	GetClient(ctx context.Context, id string) (storage.Client, error)
 }
+
+// Mailer sends the messages of the account flows (internal/mail.Postman
+// is the implementation).
+type Mailer interface {
+	SendVerifyEmail(ctx context.Context, d mail.VerifyEmailData) error
+	SendResetPassword(ctx context.Context, to string, d mail.ResetPasswordData) error
+	SendEmailChanged(ctx context.Context, d mail.EmailChangedData) error
+}
+
+// Defaults of Options.
+const (
+	DefaultVerificationTokenLifespan = 24 * time.Hour
+	DefaultResetTokenLifespan        = time.Hour
+	DefaultRole                      = storage.RoleUser
+)
 
 // Options tunes a Service; the zero value gives the production defaults.
 type Options struct {
@@ -42,6 +68,25 @@ type Options struct {
 	// Logger receives failures that do not fail the call (a password
 	// upgrade that could not be saved); nil means slog.Default.
 	Logger *slog.Logger
+
+	// Issuer is the base of the links in mails (Issuer + "/verify-email?
+	// token=…"); it is the OIDC issuer, so the pages that serve the links
+	// live next to the login page.
+	Issuer string
+	// Mailer sends verification and reset mails; nil sends nothing (the
+	// flows still work, but nobody gets a link).
+	Mailer Mailer
+	// Audit records what the service does; nil records nothing.
+	Audit audit.Recorder
+	// RegistrationEnabled lets people sign up with Register.
+	RegistrationEnabled bool
+	// DefaultRole is given to people who sign up; "" means DefaultRole
+	// ("user"). It must exist when Register is called.
+	DefaultRole string
+	// VerificationTokenLifespan and ResetTokenLifespan bound how long a
+	// link works; zero means the defaults (24 hours, 1 hour).
+	VerificationTokenLifespan time.Duration
+	ResetTokenLifespan        time.Duration
 }
 
 // Service manages users, their passwords and roles. It is safe for
@@ -58,6 +103,19 @@ type Service struct {
 	dummyOnce sync.Once
 	dummyHash string
 	dummyErr  error
+
+	issuer       string
+	mailer       Mailer
+	audit        audit.Recorder
+	registration bool
+	defaultRole  string
+	verifyTTL    time.Duration
+	resetTTL     time.Duration
+
+	// background tracks reset mails sent after RequestPasswordReset has
+	// answered; backgroundSlots bounds how many run at once.
+	background      sync.WaitGroup
+	backgroundSlots chan struct{}
 }
 
 // NewService returns a Service over store.
@@ -72,8 +130,23 @@ func NewService(store Store, opts Options) *Service {
 	if opts.Logger != nil {
 		s.logger = opts.Logger
 	}
+	s.issuer = strings.TrimRight(opts.Issuer, "/")
+	s.mailer = opts.Mailer
+	s.audit = opts.Audit
+	if s.audit == nil {
+		s.audit = nopRecorder{}
+	}
+	s.registration = opts.RegistrationEnabled
+	s.defaultRole = cmp.Or(opts.DefaultRole, DefaultRole)
+	s.verifyTTL = cmp.Or(opts.VerificationTokenLifespan, DefaultVerificationTokenLifespan)
+	s.resetTTL = cmp.Or(opts.ResetTokenLifespan, DefaultResetTokenLifespan)
+	s.backgroundSlots = make(chan struct{}, maxBackgroundSends)
 	return s
 }
+
+type nopRecorder struct{}
+
+func (nopRecorder) Record(context.Context, audit.Event) {}
 
 // User is a user as the rest of Signet sees it: everything but the password
 // hash, which never leaves this package, plus the user's role names.
@@ -124,7 +197,7 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	if err := validateName(u.Name); err != nil {
 		return User{}, err
 	}
-	if err := ValidatePassword(u.Password); err != nil {
+	if err := CheckPassword(u.Password, u.Username, u.Email); err != nil {
 		return User{}, err
 	}
 	roles, err := cleanRoles(u.Roles)
@@ -172,6 +245,8 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
+	s.audit.Record(ctx, audit.Event{Action: audit.UserCreate, Target: out.ID,
+		Details: map[string]string{"roles": strings.Join(out.Roles, " ")}})
 	return out, nil
 }
 
@@ -237,6 +312,11 @@ func (s *Service) SetRoles(ctx context.Context, ref string, roles []string) (Use
 		if err := s.requireRoles(ctx, roles); err != nil {
 			return err
 		}
+		if !slices.Contains(roles, storage.RoleAdmin) {
+			if err := s.ensureNotLastAdmin(ctx, rec); err != nil {
+				return err
+			}
+		}
 		if err := s.store.SetUserRoles(ctx, rec.ID, roles); err != nil {
 			return fmt.Errorf("set roles of user %s: %w", rec.ID, err)
 		}
@@ -252,12 +332,16 @@ func (s *Service) SetRoles(ctx context.Context, ref string, roles []string) (Use
 	if err != nil {
 		return User{}, err
 	}
+	s.audit.Record(ctx, audit.Event{Action: audit.RoleChange, Target: out.ID,
+		Details: map[string]string{"roles": strings.Join(out.Roles, " ")}})
 	return out, nil
 }
 
 // DisableUser stops the user from logging in and, in the same transaction,
 // ends the user's browser sessions and revokes the user's tokens, so that
-// disabling takes effect at once rather than when tokens expire.
+// disabling takes effect at once rather than when tokens expire. It
+// refuses (ErrSelf) when the acting user (audit.ActorFrom) is the user,
+// and (ErrLastAdmin) when the user is the last enabled administrator.
 func (s *Service) DisableUser(ctx context.Context, ref string) (User, error) {
 	return s.setDisabled(ctx, ref, true)
 }
@@ -273,6 +357,14 @@ func (s *Service) setDisabled(ctx context.Context, ref string, disabled bool) (U
 		rec, err := s.resolve(ctx, ref)
 		if err != nil {
 			return err
+		}
+		if disabled {
+			if err := refuseSelf(ctx, rec, "disable"); err != nil {
+				return err
+			}
+			if err := s.ensureNotLastAdmin(ctx, rec); err != nil {
+				return err
+			}
 		}
 		if rec.Disabled != disabled {
 			rec.Disabled = disabled
@@ -292,15 +384,30 @@ func (s *Service) setDisabled(ctx context.Context, ref string, disabled bool) (U
 	if err != nil {
 		return User{}, err
 	}
+	action := audit.UserEnable
+	if disabled {
+		action = audit.UserDisable
+	}
+	s.audit.Record(ctx, audit.Event{Action: action, Target: out.ID})
 	return out, nil
 }
 
 // DeleteUser deletes the user named by ref with its role links, sessions,
-// consents and action tokens, and revokes its tokens.
+// consents and action tokens, and revokes its tokens. Like DisableUser it
+// refuses the acting user's own account (ErrSelf; people delete their own
+// account with DeleteAccount) and the last enabled administrator.
 func (s *Service) DeleteUser(ctx context.Context, ref string) error {
-	return s.store.InTx(ctx, func(ctx context.Context) error {
+	var id string
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		rec, err := s.resolve(ctx, ref)
 		if err != nil {
+			return err
+		}
+		id = rec.ID
+		if err := refuseSelf(ctx, rec, "delete"); err != nil {
+			return err
+		}
+		if err := s.ensureNotLastAdmin(ctx, rec); err != nil {
 			return err
 		}
 		// Tokens are keyed by subject, not linked to the user row, so the
@@ -316,6 +423,11 @@ func (s *Service) DeleteUser(ctx context.Context, ref string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.audit.Record(ctx, audit.Event{Action: audit.UserDelete, Target: id})
+	return nil
 }
 
 // SetPassword replaces the user's password (ref: id, user name or e-mail).
@@ -329,11 +441,16 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	return s.store.InTx(ctx, func(ctx context.Context) error {
+	var id string
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		rec, err := s.resolve(ctx, ref)
 		if err != nil {
 			return err
 		}
+		if err := CheckPassword(password, rec.Username, rec.Email); err != nil {
+			return err
+		}
+		id = rec.ID
 		rec.PasswordHash = hash
 		rec.UpdatedAt = s.clock()
 		if err := s.store.UpdateUser(ctx, rec); err != nil {
@@ -341,6 +458,11 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.audit.Record(ctx, audit.Event{Action: audit.PasswordChange, Target: id})
+	return nil
 }
 
 // Authenticate checks a login (user name or e-mail) and password. Every
@@ -451,6 +573,7 @@ func (s *Service) CreateRole(ctx context.Context, name, description string) (Rol
 		}
 		return Role{}, fmt.Errorf("create role %s: %w", name, err)
 	}
+	s.audit.Record(ctx, audit.Event{Action: audit.RoleCreate, Target: name})
 	return r, nil
 }
 
@@ -482,6 +605,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 		}
 		return fmt.Errorf("delete role %s: %w", name, err)
 	}
+	s.audit.Record(ctx, audit.Event{Action: audit.RoleDelete, Target: name})
 	return nil
 }
 
@@ -522,6 +646,58 @@ func (s *Service) requireRoles(ctx context.Context, roles []string) error {
 		}
 	}
 	return nil
+}
+
+// refuseSelf returns ErrSelf when the acting user (audit.ActorFrom) is
+// rec: an administrator in the console must not lock themselves out.
+func refuseSelf(ctx context.Context, rec storage.User, what string) error {
+	if a, ok := audit.ActorFrom(ctx); ok && a.ID == rec.ID {
+		return fmt.Errorf("%w: you cannot %s your own account here", ErrSelf, what)
+	}
+	return nil
+}
+
+// ensureNotLastAdmin returns ErrLastAdmin when rec is an enabled holder of
+// the admin role and no other enabled user holds it: disabling, deleting
+// or demoting rec would leave nobody to administer Signet.
+//
+// The check runs inside the caller's transaction. The memory store runs
+// transactions one at a time, so it is exact there; on PostgreSQL (read
+// committed) two concurrent requests demoting the last two administrators
+// could both pass, as the storage contract offers no lock to serialise
+// them.
+func (s *Service) ensureNotLastAdmin(ctx context.Context, rec storage.User) error {
+	if rec.Disabled {
+		return nil
+	}
+	roles, err := s.store.ListUserRoles(ctx, rec.ID)
+	if err != nil {
+		return fmt.Errorf("roles of user %s: %w", rec.ID, err)
+	}
+	if !slices.Contains(roles, storage.RoleAdmin) {
+		return nil
+	}
+	ids, err := s.store.ListUsersWithRole(ctx, storage.RoleAdmin)
+	if err != nil {
+		return fmt.Errorf("list administrators: %w", err)
+	}
+	for _, id := range ids {
+		if id == rec.ID {
+			continue
+		}
+		other, err := s.store.GetUser(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read administrator %s: %w", id, err)
+		}
+		if !other.Disabled {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is the only enabled administrator; make someone else an administrator first",
+		ErrLastAdmin, rec.Username)
 }
 
 // revokeAccess ends the user's sessions and revokes its tokens.

@@ -270,6 +270,15 @@ func TestSetRoles(t *testing.T) {
 	if _, err := svc.SetRoles(ctx, "nobody", []string{"user"}); !errors.Is(err, accounts.ErrUserNotFound) {
 		t.Fatalf("SetRoles on a missing user = %v; want ErrUserNotFound", err)
 	}
+	// alice is the only administrator: she keeps the role until someone
+	// else has it.
+	if _, err := svc.SetRoles(ctx, "alice", nil); !errors.Is(err, accounts.ErrLastAdmin) {
+		t.Fatalf("stripping the last admin = %v; want ErrLastAdmin", err)
+	}
+	if _, err := svc.CreateUser(ctx, accounts.NewUser{Username: "root2", Email: "root2@example.com",
+		Password: "another admin password", Roles: []string{"admin"}}); err != nil {
+		t.Fatal(err)
+	}
 	got, err = svc.SetRoles(ctx, "alice", nil)
 	if err != nil || got.Roles == nil || len(got.Roles) != 0 {
 		t.Fatalf("clearing roles = %#v, %v; want an empty list", got.Roles, err)

@@ -78,25 +78,6 @@ func validateName(n string) error {
 	return nil
 }
 
-// ValidatePassword checks a new password against the length rules; pages
-// that set passwords (registration, reset) use it to explain a refusal
-// before anything is written.
-func ValidatePassword(p string) error {
-	if p == "" {
-		return invalid("password", "is required")
-	}
-	if !utf8.ValidString(p) {
-		return invalid("password", "must be valid UTF-8 text")
-	}
-	if utf8.RuneCountInString(p) < MinPasswordLength {
-		return invalid("password", "must be at least %d characters", MinPasswordLength)
-	}
-	if len(p) > MaxPasswordLength {
-		return invalid("password", "must be at most %d bytes", MaxPasswordLength)
-	}
-	return nil
-}
-
 func validateRoleName(r string) error {
 	if r == "" {
 		return invalid("name", "is required")
