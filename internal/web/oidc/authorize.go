@@ -26,12 +26,19 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err := parseForm(c.Response(), r); err != nil {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request", err.Error())
 	}
+	// Request objects are not supported; fosite would try to decode them
+	// before the redirect URI is known, so take them out and refuse them
+	// once errors can be sent back.
+	requestObject := takeRequestObjects(r.Form)
 	ar, err := h.oauth.NewAuthorizeRequest(ctx, r)
 	if ok, page := h.redirectable(ar, r.Form, err); !ok {
 		return page(c)
 	}
 	if err != nil {
 		return h.authorizeError(ctx, c, ar, err)
+	}
+	if requestObject != nil {
+		return h.authorizeError(ctx, c, ar, requestObject)
 	}
 	hintSubject, err := h.checkAuthorizeRequest(ctx, ar, r.Form)
 	if err != nil {
@@ -100,7 +107,8 @@ func (h *Handler) redirectable(ar fosite.AuthorizeRequester, form url.Values, er
 	page := func(code, msg string) func(echo.Context) error {
 		return func(c echo.Context) error { return h.errorPage(c, http.StatusBadRequest, code, msg) }
 	}
-	if ar == nil || ar.GetClient() == nil {
+	// fosite starts every request with an empty placeholder client.
+	if ar == nil || ar.GetClient() == nil || ar.GetClient().GetID() == "" {
 		if err != nil && unavailable(err) {
 			return false, func(c echo.Context) error { return h.authorizeErrorPage(c, err) }
 		}
@@ -142,12 +150,6 @@ func (h *Handler) checkAuthorizeRequest(ctx context.Context, ar fosite.Authorize
 	}
 	if !ar.GetResponseTypes().ExactOne("code") {
 		return "", fosite.ErrUnsupportedResponseType.WithHint("Only response_type=code is supported.")
-	}
-	if form.Has("request") {
-		return "", fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
-	}
-	if form.Has("request_uri") {
-		return "", fosite.ErrRequestURINotSupported.WithHint("request_uri is not supported.")
 	}
 	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
 	switch {
@@ -278,4 +280,19 @@ func (h *Handler) resume(c echo.Context) error {
 	}
 	h.oauth.WriteAuthorizeResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// takeRequestObjects removes request and request_uri from the form and
+// returns the error to answer when one was there.
+func takeRequestObjects(form url.Values) error {
+	var err error
+	if form.Has("request_uri") {
+		err = fosite.ErrRequestURINotSupported.WithHint("request_uri is not supported.")
+	}
+	if form.Has("request") {
+		err = fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
+	}
+	form.Del("request")
+	form.Del("request_uri")
+	return err
 }

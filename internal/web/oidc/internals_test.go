@@ -52,7 +52,10 @@ func (s *countingStore) BeginTx(ctx context.Context) (context.Context, error) {
 	s.count("begin", 1)
 	return s.Store.BeginTx(ctx)
 }
-func (s *countingStore) Commit(ctx context.Context) error { s.count("commit", 1); return s.Store.Commit(ctx) }
+func (s *countingStore) Commit(ctx context.Context) error {
+	s.count("commit", 1)
+	return s.Store.Commit(ctx)
+}
 func (s *countingStore) Rollback(ctx context.Context) error {
 	s.count("rollback", 1)
 	return s.Store.Rollback(ctx)
@@ -262,7 +265,9 @@ func TestFormPostResponse(t *testing.T) {
 }
 
 // fakeSessions is a BrowserSessions that finds a session by cookie value.
-type fakeSessions struct{ byCookie map[string]oidc.BrowserSession }
+type fakeSessions struct {
+	byCookie map[string]oidc.BrowserSession
+}
 
 func (f fakeSessions) Current(r *http.Request) (oidc.BrowserSession, bool, error) {
 	c, err := r.Cookie("sso")
@@ -370,4 +375,3 @@ func TestPromptNoneAndSessionBinding(t *testing.T) {
 		t.Fatal("prompt=login reused the SSO session")
 	}
 }
-

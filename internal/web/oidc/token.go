@@ -27,6 +27,14 @@ func (h *Handler) token(c echo.Context) error {
 		return h.accessError(ctx, c, nil, fosite.ErrInvalidRequest.WithHint(err.Error()))
 	}
 
+	switch gt := r.PostForm.Get("grant_type"); gt {
+	case "":
+		return h.accessError(ctx, c, nil, fosite.ErrInvalidRequest.WithHint("The grant_type parameter is missing."))
+	case "authorization_code", "refresh_token", "client_credentials":
+	default:
+		return h.accessError(ctx, c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
+	}
+
 	ar, err := h.oauth.NewAccessRequest(ctx, r, oauth.NewSession())
 	if err != nil {
 		return h.accessError(ctx, c, ar, err)
