@@ -30,7 +30,7 @@ const testSecret = "test-secret-0123456789-abcdefghijklmnop"
 
 // env is the protocol endpoints on an httptest server over one store.
 type env struct {
-	t          *testing.T
+	t          testing.TB
 	URL        string
 	Store      storage.Store
 	Provider   *oauth.Provider
@@ -44,9 +44,9 @@ type clock struct{ offset time.Duration }
 func (c *clock) Now() time.Time { return time.Now().Add(c.offset) }
 
 // memoryStore and postgresStore make fresh stores.
-func memoryStore(t *testing.T) storage.Store { return memory.New() }
+func memoryStore(t testing.TB) storage.Store { return memory.New() }
 
-func postgresStore(t *testing.T) storage.Store {
+func postgresStore(t testing.TB) storage.Store {
 	t.Helper()
 	u := pgtest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -64,10 +64,10 @@ func postgresStore(t *testing.T) storage.Store {
 
 var stores = []struct {
 	name string
-	open func(t *testing.T) storage.Store
+	open func(t testing.TB) storage.Store
 }{{"memory", memoryStore}, {"postgres", postgresStore}}
 
-func newEnv(t *testing.T, s storage.Store) *env {
+func newEnv(t testing.TB, s storage.Store) *env {
 	t.Helper()
 	ck := &clock{}
 	srv := httptest.NewUnstartedServer(nil)
@@ -281,7 +281,7 @@ func (e *env) introspect(c testClient, token string) map[string]interface{} {
 	return body
 }
 
-func startServer(t *testing.T, h http.Handler) string {
+func startServer(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
