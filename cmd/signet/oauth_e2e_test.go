@@ -334,9 +334,9 @@ func TestOAuthE2EDiscoveryAndJWKS(t *testing.T) {
 			t.Errorf("claims_supported lacks %s", c)
 		}
 	}
-	// Nothing that does not work yet is listed.
-	if _, ok := d["end_session_endpoint"]; ok && !routeExists(t, d["end_session_endpoint"].(string)) {
-		t.Error("end_session_endpoint listed but not served")
+	// RP-Initiated Logout is the pages' logout endpoint, and it is served.
+	if d["end_session_endpoint"] != base+"/logout" || !routeExists(t, base+"/logout") {
+		t.Errorf("end_session_endpoint = %v (or not served)", d["end_session_endpoint"])
 	}
 
 	resp, err := http.Get(base + "/.well-known/jwks.json")

@@ -52,6 +52,8 @@ func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx conte
 		Keys:                  km,
 		Sessions:              managerSessions{newSessionManager(d)},
 		RequireBrowserSession: true,
+		LoginPath:             pages.LoginPath,
+		EndSessionPath:        pages.LogoutPath,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})

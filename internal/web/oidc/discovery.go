@@ -12,7 +12,8 @@ import (
 )
 
 // discovery is the OpenID Provider metadata. It lists what works and
-// nothing else (end_session_endpoint arrives with the logout page).
+// nothing else (end_session_endpoint only when a logout endpoint is
+// mounted: Options.EndSessionPath).
 type discovery struct {
 	Issuer                            string   `json:"issuer"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
@@ -21,6 +22,7 @@ type discovery struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint,omitempty"`
 	ScopesSupported                   []string `json:"scopes_supported"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	ResponseModesSupported            []string `json:"response_modes_supported"`
@@ -38,7 +40,7 @@ type discovery struct {
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
 }
 
-func discoveryDocument(issuer string) ([]byte, error) {
+func discoveryDocument(issuer, endSessionPath string) ([]byte, error) {
 	if issuer == "" {
 		return nil, errors.New("oidc: issuer is required")
 	}
@@ -62,6 +64,9 @@ func discoveryDocument(issuer string) ([]byte, error) {
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ClaimsSupported:                   oauth.SupportedClaims(),
 		PromptValuesSupported:             []string{"none", "login", "consent"},
+	}
+	if endSessionPath != "" {
+		d.EndSessionEndpoint = issuer + endSessionPath
 	}
 	return json.MarshalIndent(d, "", "  ")
 }

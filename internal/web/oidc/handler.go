@@ -110,6 +110,9 @@ type Options struct {
 	RequireBrowserSession bool
 	// LoginPath is where people log in (default DefaultLoginPath).
 	LoginPath string
+	// EndSessionPath is the RP-Initiated Logout endpoint served by the
+	// pages; discovery lists it only when set.
+	EndSessionPath string
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -147,7 +150,7 @@ func New(o Options) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	d, err := discoveryDocument(o.Issuer)
+	d, err := discoveryDocument(o.Issuer, o.EndSessionPath)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -374,4 +376,54 @@ func TestPromptNoneAndSessionBinding(t *testing.T) {
 	if info.LoginSatisfied {
 		t.Fatal("prompt=login reused the SSO session")
 	}
+}
+
+// Per-client lifespans override the defaults: access and refresh tokens,
+// ID tokens and codes.
+func TestPerClientLifespans(t *testing.T) {
+	e := newEnv(t, memoryStore(t))
+	c := e.client(func(c *storage.Client) {
+		c.AccessTokenLifespan = 5 * time.Minute
+		c.IDTokenLifespan = 2 * time.Minute
+		c.RefreshTokenLifespan = 7 * time.Hour
+		c.AuthCodeLifespan = time.Minute
+	})
+	u := e.user()
+	v, ch := pkcePair()
+	st, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
+	if st != http.StatusOK {
+		t.Fatal(st, tok)
+	}
+	if exp := tok["expires_in"].(float64); exp < 290 || exp > 300 {
+		t.Errorf("expires_in %v, want the client's 5 minutes", exp)
+	}
+	row, err := e.Store.GetOAuthRequest(context.Background(), storage.KindRefreshToken, strings.SplitN(tok["refresh_token"].(string), ".", 2)[1])
+	if err != nil || row.ExpiresAt.Sub(time.Now()) > 7*time.Hour+time.Second || row.ExpiresAt.Sub(time.Now()) < 6*time.Hour {
+		t.Errorf("refresh row expires %v, want in the client's 7 hours (%v)", row.ExpiresAt, err)
+	}
+	claims := decodeJWTClaims(t, tok["id_token"].(string))
+	if d := claims["exp"].(float64) - claims["iat"].(float64); d != 120 {
+		t.Errorf("ID token lives %vs, want the client's 120", d)
+	}
+	// The code lives one minute.
+	v, ch = pkcePair()
+	code := e.codeFor(c, u, authorizeParams(c, ch))
+	e.clock.offset = 90 * time.Second
+	if st, body := e.exchange(c, code, v); st != http.StatusBadRequest || body["error"] != "invalid_grant" {
+		t.Errorf("code past the client's lifespan: %d %v", st, body)
+	}
+}
+
+func decodeJWTClaims(t *testing.T, raw string) map[string]interface{} {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]interface{}{}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
