@@ -113,8 +113,8 @@ type Options struct {
 	// EndSessionPath is the RP-Initiated Logout endpoint served by the
 	// pages; discovery lists it only when set.
 	EndSessionPath string
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Handler serves the protocol endpoints.
