@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/web/render"
 )
 
@@ -81,7 +82,7 @@ func (h *Handler) consent(c echo.Context) error {
 		if err := h.cfg.Challenges.DecideConsent(ctx, value, ch.Scopes, true); err != nil {
 			return h.badChallenge(c, err)
 		}
-		h.audit(c, s.UserID, "consent.allow", ch.ClientID, nil)
+		h.audit(c, s.UserID, audit.ConsentGrant, ch.ClientID, nil)
 	case "deny":
 		if err := h.cfg.Consents.Forget(ctx, s.UserID, ch.ClientID); err != nil {
 			return h.fail(c, err)

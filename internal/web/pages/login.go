@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -144,7 +145,7 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	if wait > 0 {
 		h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "wait", wait.Round(time.Second).String())
-		h.audit(c, orUnknown(userID), "login.throttled", "", nil)
+		h.audit(c, orUnknown(userID), audit.LoginLockout, "", nil)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		page.Error = msgThrottled(wait)
 		return h.cfg.Render.Login(c.Response(), http.StatusTooManyRequests, page)
@@ -156,7 +157,7 @@ func (h *Handler) login(c echo.Context) error {
 			return h.fail(c, err)
 		}
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
-		h.audit(c, orUnknown(userID), "login.failure", "", nil)
+		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)
 		page.Error = msgInvalidCredentials
 		return h.cfg.Render.Login(c.Response(), http.StatusUnauthorized, page)
 	}
@@ -180,7 +181,7 @@ func (h *Handler) login(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	h.audit(c, user.ID, "login.success", s.ID, map[string]string{"client_id": ch.ClientID, "remember": strconv.FormatBool(remember)})
+	h.audit(c, user.ID, audit.LoginSuccess, s.ID, map[string]string{"client_id": ch.ClientID, "remember": strconv.FormatBool(remember)})
 
 	if value == "" {
 		return c.Redirect(http.StatusSeeOther, orHome(returnTo))
@@ -238,7 +239,7 @@ func orHome(returnTo string) string {
 
 func orUnknown(userID string) string {
 	if userID == "" {
-		return "unknown"
+		return audit.ActorAnonymous
 	}
 	return userID
 }
