@@ -225,15 +225,16 @@ func parseMaxAge(form url.Values) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
-// SatisfiesRequest reports whether a login that happened at authTime by
-// subject satisfies the parked request's prompt=login, max_age and
-// id_token_hint, given when the request arrived.
-func SatisfiesRequest(form url.Values, requestedAt time.Time, l Login, now time.Time, hintSubject string) bool {
+// SatisfiesRequest reports whether a login by l.Subject at l.AuthTime
+// satisfies the request's prompt=login, max_age and id_token_hint, judged
+// as of requestedAt (when the request arrived), as fosite judges them.
+func SatisfiesRequest(form url.Values, requestedAt time.Time, l Login, hintSubject string) bool {
 	auth := l.AuthTime.UTC().Truncate(time.Second)
-	if slices.Contains(strings.Fields(form.Get("prompt")), "login") && auth.Before(requestedAt.UTC().Truncate(time.Second)) {
+	at := requestedAt.UTC().Truncate(time.Second)
+	if slices.Contains(strings.Fields(form.Get("prompt")), "login") && auth.Before(at) {
 		return false
 	}
-	if ma, ok := parseMaxAge(form); ok && auth.Add(ma).Before(now.Truncate(time.Second)) {
+	if ma, ok := parseMaxAge(form); ok && auth.Add(ma).Before(at) {
 		return false
 	}
 	if hintSubject != "" && hintSubject != l.Subject {
@@ -262,7 +263,7 @@ func (s *Challenges) AcceptLogin(ctx context.Context, value, subject, sessionID 
 		hintSub, _ = s.hint(ctx, h)
 	}
 	l := Login{Subject: subject, SessionID: sessionID, AuthTime: authTime}
-	if !SatisfiesRequest(form, c.CreatedAt, l, s.now(), hintSub) {
+	if !SatisfiesRequest(form, c.CreatedAt, l, hintSub) {
 		return ErrLoginRejected
 	}
 	if c.Subject != subject {

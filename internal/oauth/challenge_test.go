@@ -108,6 +108,13 @@ func TestChallengeExpiresAndRejectsStaleLogins(t *testing.T) {
 	if err := c.AcceptLogin(ctx, v2, "u1", "sid", ck.Now()); err != nil {
 		t.Fatalf("fresh login: %v", err)
 	}
+	// max_age=0 is met by a login after the request, however long the
+	// person took.
+	v3 := park(t, c, url.Values{"max_age": {"0"}})
+	ck.Add(3 * time.Second)
+	if err := c.AcceptLogin(ctx, v3, "u1", "sid", ck.Now().Add(-time.Second)); err != nil {
+		t.Fatalf("max_age=0, fresh login: %v", err)
+	}
 
 	ck.Add(11 * time.Minute)
 	for name, err := range map[string]error{

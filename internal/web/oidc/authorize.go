@@ -56,9 +56,8 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		now := h.now()
 		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
-		if oauth.SatisfiesRequest(r.Form, now, l, now, hintSubject) {
+		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
 			park.Login = &l
 		}
 	}
