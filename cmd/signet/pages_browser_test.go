@@ -541,6 +541,42 @@ func TestBrowserSignInJourney(t *testing.T) {
 	calendar := newBrowserRP(t, ts, "Calendar", false)
 	b.open(calendar.authURL("prompt", "none"))
 	calendar.expectError(b, "consent_required")
+
+	// 9. Logout without a hint: Signet asks first, then goes back to the
+	// app (its form may end there under the CSP).
+	b.open(browserLogoutURL(end, url.Values{
+		"client_id":                {photo.client.ID},
+		"post_logout_redirect_uri": {photo.srv.URL + "/signed-out"},
+		"state":                    {"s2"},
+	}))
+	if !b.has(`button[name="decision"][value="logout"]`) || !strings.Contains(b.bodyText(), "Photo App") {
+		t.Fatalf("no logout confirmation naming the app:\n%s", b.bodyText())
+	}
+	b.screenshot("logout-confirm", 390)
+	b.submit(`button[value="logout"]`)
+	if loc := b.location(); !strings.HasPrefix(loc, photo.srv.URL+"/signed-out") || !strings.Contains(b.bodyText(), "state=s2") {
+		t.Fatalf("after confirmed logout at %s:\n%s", loc, b.bodyText())
+	}
+	if left, _ := ts.Store.ListUserSessions(context.Background(), alice.ID); len(left) != 0 {
+		t.Errorf("sessions after confirmed logout: %d", len(left))
+	}
+
+	// 10. The plain "Sign out" on Signet's own pages.
+	b.open(photo.authURL())
+	b.logIn("alice", browserPassword, false)
+	photo.expectSignedIn(b)
+	b.open(ts.PublicURL + "/")
+	if !strings.Contains(b.bodyText(), "You are signed in") {
+		t.Fatalf("start page:\n%s", b.bodyText())
+	}
+	b.submit(`form.signout button`)
+	if !strings.Contains(b.bodyText(), "You are signed out") {
+		t.Fatalf("after Sign out:\n%s", b.bodyText())
+	}
+	b.screenshot("signed-out", 390)
+	if left, _ := ts.Store.ListUserSessions(context.Background(), alice.ID); len(left) != 0 {
+		t.Errorf("sessions after Sign out: %d", len(left))
+	}
 }
 
 // TestBrowserDeny: denying consent sends the app access_denied.
