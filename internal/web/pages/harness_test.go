@@ -3,6 +3,7 @@ package pages
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,9 +135,45 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// flakyStore is the memory store with a switch that makes the reads the
+// pages do fail as a database outage does.
+type flakyStore struct {
+	*memory.Store
+	down atomic.Bool
+}
+
+func (f *flakyStore) err() error {
+	if f.down.Load() {
+		return fmt.Errorf("dial: %w", storage.ErrUnavailable)
+	}
+	return nil
+}
+
+func (f *flakyStore) GetSessionByTokenHash(ctx context.Context, h string) (storage.Session, error) {
+	if err := f.err(); err != nil {
+		return storage.Session{}, err
+	}
+	return f.Store.GetSessionByTokenHash(ctx, h)
+}
+
+func (f *flakyStore) GetUserByLogin(ctx context.Context, login string) (storage.User, error) {
+	if err := f.err(); err != nil {
+		return storage.User{}, err
+	}
+	return f.Store.GetUserByLogin(ctx, login)
+}
+
+func (f *flakyStore) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	if err := f.err(); err != nil {
+		return storage.Client{}, err
+	}
+	return f.Store.GetClient(ctx, id)
+}
+
 type env struct {
 	t     *testing.T
 	srv   *httptest.Server
+	flaky *flakyStore
 	store *memory.Store
 	acc   *accounts.Service
 	ch    *fakeChallenges
@@ -174,15 +212,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fc := &fakeChallenges{byValue: map[string]*Challenge{}}
+	flaky := &flakyStore{Store: st}
 	h2, err := New(Config{
 		Render:     rd,
-		Sessions:   sessions.NewManager(st, sessions.Options{Now: clk.Now}),
+		Sessions:   sessions.NewManager(flaky, sessions.Options{Now: clk.Now}),
 		Throttle:   sessions.NewThrottle(st, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, clk.Now),
 		Consents:   sessions.NewConsents(st, clk.Now),
 		Challenges: fc,
 		Accounts:   acc,
-		Users:      st,
-		Clients:    st,
+		Users:      flaky,
+		Clients:    flaky,
 		Hints:      fakeHints{},
 		Audit:      st,
 		Now:        clk.Now,
@@ -194,7 +233,7 @@ func newEnv(t *testing.T) *env {
 	h2.Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: st, acc: acc, ch: fc, clock: clk, alice: alice}
+	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.

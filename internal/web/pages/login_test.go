@@ -309,3 +309,23 @@ func TestLoginTheChallengeServiceRejectsAsksAgain(t *testing.T) {
 		t.Errorf("page after a rejected login:\n%s", p.body)
 	}
 }
+
+func TestDatabaseDownGetsServiceUnavailablePage(t *testing.T) {
+	e := newEnv(t)
+	e.ch.add("c1", photoChallenge())
+	b, _ := signedIn(t, e)
+	form := b.get("/") // signed in: the start page carries a token
+	e.flaky.down.Store(true)
+	for name, p := range map[string]page{
+		"login form": b.get("/login?login_challenge=c1"),
+		"login post": b.post(LoginPath, url.Values{CSRFField: {csrfOf(t, form)}, "username": {"alice"}, "password": {alicePassword}}),
+		"home":       b.get("/"),
+		"logout":     b.get("/logout?client_id=photo"),
+	} {
+		if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "temporarily_unavailable") {
+			t.Errorf("%s with the database down: %d\n%s", name, p.status, p.body)
+		}
+	}
+	e.flaky.down.Store(false)
+	wantRedirect(t, b.get("/login?login_challenge=c1"), consentURL("c1"))
+}
