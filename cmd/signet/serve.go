@@ -66,6 +66,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.DurationVar(&cfg.RefreshTokenLifespan, "refresh-token-lifespan", cfg.RefreshTokenLifespan, "default refresh token lifetime")
 	f.DurationVar(&cfg.AuthCodeLifespan, "auth-code-lifespan", cfg.AuthCodeLifespan, "authorization code lifetime")
 	f.DurationVar(&cfg.LoginChallengeLifespan, "login-challenge-lifespan", cfg.LoginChallengeLifespan, "how long a person may take to log in and consent")
+	addAccountFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,7 +56,68 @@ type Config struct {
 
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
+
+	// --- Accounts and mail (issue 6: registration, verification, reset) ---
+
+	// SMTPHost is the mail relay; empty means no SMTP: mails (with their
+	// links) are written to the log, as with --dev.
+	SMTPHost string
+	// SMTPPort 0 means 587, or 465 with SMTPStartTLS "implicit".
+	SMTPPort int
+	// SMTPUsername and SMTPPassword authenticate to the relay when the
+	// user name is set. The password is never logged.
+	SMTPUsername string
+	SMTPPassword string
+	// SMTPFrom is the sender: "no-reply@example.com" or
+	// "Example ID <no-reply@example.com>". Required with SMTPHost.
+	SMTPFrom string
+	// SMTPStartTLS is "required" (STARTTLS or nothing is sent, the
+	// default), "opportunistic", "implicit" (TLS from the first byte,
+	// SMTPS) or "none".
+	SMTPStartTLS string
+	// SMTPTimeout bounds one delivery.
+	SMTPTimeout time.Duration
+	// RegistrationEnabled lets people sign up. nil means the default: on
+	// with --dev, off otherwise (see Registration).
+	RegistrationEnabled *bool
+	// DefaultRole is given to people who sign up; it must exist.
+	DefaultRole string
+	// VerificationTokenLifespan and ResetTokenLifespan bound how long an
+	// e-mail verification or password reset link works.
+	VerificationTokenLifespan time.Duration
+	ResetTokenLifespan        time.Duration
+	// Argon2Memory (KiB), Argon2Time (passes) and Argon2Parallelism (lanes)
+	// are the argon2id parameters of new password hashes; hashes with other
+	// parameters are upgraded at the next login.
+	Argon2Memory      uint32
+	Argon2Time        uint32
+	Argon2Parallelism uint8
 }
+
+// Registration reports whether people may sign up: RegistrationEnabled
+// when set, otherwise on with --dev and off without.
+func (c Config) Registration() bool {
+	if c.RegistrationEnabled != nil {
+		return *c.RegistrationEnabled
+	}
+	return c.Dev
+}
+
+// SMTPConfigured reports whether mails go out by SMTP (not to the log).
+func (c Config) SMTPConfigured() bool { return c.SMTPHost != "" }
+
+// SMTP TLS modes, as SMTPStartTLS spells them.
+var smtpTLSModes = []string{"required", "opportunistic", "implicit", "none"}
+
+// Bounds on the argon2id parameters: the same the password verifier
+// accepts from stored hashes, so every hash Signet writes can be read back.
+const (
+	maxArgon2MemoryKiB = 1 << 21 // 2 GiB
+	maxArgon2Time      = 64
+)
+
+// defaultRolePattern is the accounts service's rule for role names.
+var defaultRolePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._:-]{0,63}$`)
 
 // Default returns the configuration with every default of CONTRACT.md.
 func Default() Config {
@@ -68,6 +132,15 @@ func Default() Config {
 		AuthCodeLifespan:       10 * time.Minute,
 		LoginChallengeLifespan: 30 * time.Minute,
 		ShutdownTimeout:        15 * time.Second,
+
+		SMTPStartTLS:              "required",
+		SMTPTimeout:               15 * time.Second,
+		DefaultRole:               "user",
+		VerificationTokenLifespan: 24 * time.Hour,
+		ResetTokenLifespan:        time.Hour,
+		Argon2Memory:              64 * 1024,
+		Argon2Time:                1,
+		Argon2Parallelism:         2,
 	}
 }
 
@@ -126,9 +199,31 @@ func (c Config) Validate() error {
 		{"authorization code lifespan", c.AuthCodeLifespan},
 		{"login challenge lifespan", c.LoginChallengeLifespan},
 		{"shutdown timeout", c.ShutdownTimeout},
+		{"SMTP timeout", c.SMTPTimeout},
+		{"verification token lifespan", c.VerificationTokenLifespan},
+		{"reset token lifespan", c.ResetTokenLifespan},
 	} {
 		check(d.v <= 0, "%s must be positive", d.name)
 	}
+
+	// Accounts and mail.
+	if c.SMTPHost != "" {
+		from, err := mail.ParseAddress(c.SMTPFrom)
+		check(c.SMTPFrom == "", "SMTP from address (SIGNET_SMTP_FROM) is required with an SMTP host")
+		check(c.SMTPFrom != "" && (err != nil || from.Address == ""),
+			"SMTP from address %q must be an e-mail address, optionally with a name", c.SMTPFrom)
+	}
+	check(c.SMTPHost == "" && c.SMTPUsername != "", "SMTP user name is set but no SMTP host")
+	check(c.SMTPPassword != "" && c.SMTPUsername == "", "SMTP password is set but no SMTP user name")
+	check(c.SMTPPort < 0 || c.SMTPPort > 65535, "SMTP port %d must be 0 (the default) to 65535", c.SMTPPort)
+	check(!slices.Contains(smtpTLSModes, c.SMTPStartTLS), "SMTP STARTTLS mode %q must be one of %s",
+		c.SMTPStartTLS, strings.Join(smtpTLSModes, ", "))
+	check(!defaultRolePattern.MatchString(c.DefaultRole),
+		"default role %q must be a role name: lower-case letters, digits, '.', '_', ':' or '-'", c.DefaultRole)
+	check(c.Argon2Time < 1 || c.Argon2Time > maxArgon2Time, "argon2 time %d must be 1 to %d", c.Argon2Time, maxArgon2Time)
+	check(c.Argon2Parallelism < 1, "argon2 parallelism must be at least 1")
+	check(c.Argon2Memory < 8*uint32(max(c.Argon2Parallelism, 1)) || c.Argon2Memory > maxArgon2MemoryKiB,
+		"argon2 memory %d KiB must be from 8 KiB per lane to %d KiB", c.Argon2Memory, maxArgon2MemoryKiB)
 
 	if len(problems) == 0 {
 		return nil
