@@ -4,8 +4,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Management commands: thin clients of the admin API. The clients, users
-// and roles groups live in manage_*.go.
+// Management commands: thin clients of the admin API. The clients, users,
+// roles and audit groups live in manage_*.go.
 
 func newClientsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "clients", Short: "Manage OAuth2 clients"}
@@ -30,6 +30,9 @@ func newUsersCmd() *cobra.Command {
 		newUsersDisableCmd(m),
 		newUsersEnableCmd(m),
 		newUsersDeleteCmd(m),
+		newUsersVerifyEmailCmd(m),
+		newUsersSendResetCmd(m),
+		newUsersLogoutCmd(m),
 	)
 	return cmd
 }
@@ -46,6 +49,10 @@ func newRolesCmd() *cobra.Command {
 }
 
 func newKeysCmd() *cobra.Command { return &cobra.Command{Use: "keys", Short: "Manage signing keys"} }
+
 func newAuditCmd() *cobra.Command {
-	return &cobra.Command{Use: "audit", Short: "Show security and admin events"}
+	cmd := &cobra.Command{Use: "audit", Short: "Show security and admin events"}
+	m := addManageFlags(cmd)
+	cmd.AddCommand(newAuditTailCmd(m))
+	return cmd
 }

@@ -26,11 +26,14 @@ const manageTestToken = "manage-test-token-0123456789"
 // startAdminAPI serves the admin API, wired exactly as serve wires it, over
 // a fresh in-memory store, and points the management commands at it
 // through their environment twins.
-func startAdminAPI(t *testing.T) storage.Store {
+func startAdminAPI(t *testing.T, edits ...func(*config.Config)) storage.Store {
 	t.Helper()
 	store := memory.New()
 	cfg := config.Default()
 	cfg.AdminToken = manageTestToken
+	for _, edit := range edits {
+		edit(&cfg)
+	}
 	e := echo.New()
 	if err := registerAdminAPI(e, serverDeps{
 		cfg:    cfg,
@@ -183,6 +186,13 @@ func TestManageUsers(t *testing.T) {
 		t.Fatalf("set-roles with no roles kept %v", got.Roles)
 	}
 
+	// alice is the only administrator: she cannot be disabled until
+	// someone else is one.
+	if _, err := runCLI(t, "", "users", "disable", "alice"); err == nil ||
+		!strings.Contains(err.Error(), "administrator") || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("disabling the last admin: %v", err)
+	}
+	mustRun(t, "", "users", "set-roles", "bob", "admin")
 	mustJSON(t, mustRun(t, "", "users", "disable", "alice", "-o", "json"), &got)
 	if !got.Disabled {
 		t.Fatalf("disable: %+v", got)

@@ -1,19 +1,105 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"time"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/storage"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
 
 // registerAdminAPI mounts the JSON admin API on the admin listener, under
-// /admin, behind the admin bearer token when one is configured.
+// /admin, behind the admin bearer token when one is configured. It also
+// says once, in the log, where e-mails go.
 func registerAdminAPI(admin *echo.Echo, d serverDeps) error {
-	acc := accounts.NewService(d.store, accounts.Options{Now: d.now, Logger: d.logger})
+	acc, au, err := newAccounts(d)
+	if err != nil {
+		return err
+	}
+	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now)
-	api := adminapi.NewAPI(acc, cl, d.logger)
+	api := adminapi.NewAPI(acc, cl, au, d.logger)
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
+}
+
+// newAccounts builds the accounts service and the audit log as every
+// listener uses them: the configured password hashing, mail, registration
+// switch, default role and link lifetimes, links under the issuer.
+func newAccounts(d serverDeps) (*accounts.Service, *audit.Service, error) {
+	sender, err := newMailSender(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	composer, err := mail.NewComposer("")
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher := accounts.DefaultPasswordHasher()
+	hasher.Memory, hasher.Time, hasher.Parallelism = d.cfg.Argon2Memory, d.cfg.Argon2Time, d.cfg.Argon2Parallelism
+	au := audit.New(d.store, d.now, d.logger)
+	acc := accounts.NewService(d.store, accounts.Options{
+		Hasher:                    &hasher,
+		Now:                       d.now,
+		Logger:                    d.logger,
+		Issuer:                    d.cfg.Issuer,
+		Mailer:                    mail.Postman{Composer: composer, Sender: sender},
+		Audit:                     au,
+		RegistrationEnabled:       d.cfg.Registration(),
+		DefaultRole:               d.cfg.DefaultRole,
+		VerificationTokenLifespan: d.cfg.VerificationTokenLifespan,
+		ResetTokenLifespan:        d.cfg.ResetTokenLifespan,
+	})
+	return acc, au, nil
+}
+
+// newMailSender sends by SMTP when a host is configured, and writes mails
+// to the log with --dev (CONTRACT: "e-mails printed to the log instead of
+// sent") or without an SMTP host.
+func newMailSender(d serverDeps) (mail.Sender, error) {
+	if d.cfg.Dev || !d.cfg.SMTPConfigured() {
+		return mail.LogSender{Logger: d.logger}, nil
+	}
+	return mail.NewSMTPSender(mail.SMTPConfig{
+		Host:     d.cfg.SMTPHost,
+		Port:     d.cfg.SMTPPort,
+		Username: d.cfg.SMTPUsername,
+		Password: d.cfg.SMTPPassword,
+		From:     d.cfg.SMTPFrom,
+		TLS:      mail.TLSMode(d.cfg.SMTPStartTLS),
+		Timeout:  d.cfg.SMTPTimeout,
+	})
+}
+
+// logAccountSetup says where mails go (never the SMTP password) and warns
+// about a sign-up that cannot work.
+func logAccountSetup(d serverDeps) {
+	switch {
+	case d.cfg.Dev && d.cfg.SMTPConfigured():
+		d.logger.Warn("--dev: e-mails are written to the log; the SMTP settings are not used")
+	case d.cfg.Dev:
+		d.logger.Info("--dev: e-mails, with their links, are written to the log")
+	case !d.cfg.SMTPConfigured():
+		d.logger.Warn("no SMTP host configured (SIGNET_SMTP_HOST): e-mails, with their verification and reset links, " +
+			"are written to the log, where anyone who reads it can use them")
+	default:
+		d.logger.Info("e-mails go out by SMTP", "host", d.cfg.SMTPHost, "port", d.cfg.SMTPPort,
+			"starttls", d.cfg.SMTPStartTLS, "auth", d.cfg.SMTPUsername != "", "from", d.cfg.SMTPFrom)
+	}
+	if !d.cfg.Registration() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := d.store.GetRole(ctx, d.cfg.DefaultRole); errors.Is(err, storage.ErrNotFound) {
+		d.logger.Warn("registration is on but its default role does not exist; sign-ups fail until it is created",
+			"default_role", d.cfg.DefaultRole)
+	}
 }

@@ -221,6 +221,53 @@ func (c *Client) DeleteUser(ctx context.Context, ref string) error {
 	return c.do(ctx, http.MethodDelete, "/users/"+url.PathEscape(ref), nil, nil)
 }
 
+// VerifyUserEmail marks the user's e-mail address verified.
+func (c *Client) VerifyUserEmail(ctx context.Context, ref string) (User, error) {
+	var out User
+	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/verify-email", nil, &out)
+}
+
+// SendUserReset mails the user a password reset link; the answer is the
+// user (the link went to its e-mail address).
+func (c *Client) SendUserReset(ctx context.Context, ref string) (User, error) {
+	var out User
+	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/send-reset", nil, &out)
+}
+
+// LogoutResult is the answer of LogoutUser.
+type LogoutResult struct {
+	SessionsEnded int `json:"sessions_ended"`
+}
+
+// LogoutUser ends every session of the user and revokes every token
+// issued to them.
+func (c *Client) LogoutUser(ctx context.Context, ref string) (LogoutResult, error) {
+	var out LogoutResult
+	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/logout", nil, &out)
+}
+
+// AuditEvent is one line of the audit log.
+type AuditEvent struct {
+	ID      int64             `json:"id"`
+	At      time.Time         `json:"at"`
+	Actor   string            `json:"actor"`
+	Action  string            `json:"action"`
+	Target  string            `json:"target"`
+	IP      string            `json:"ip"`
+	Details map[string]string `json:"details"`
+}
+
+// TailAudit returns the newest audit events first; limit 0 leaves the
+// server's default.
+func (c *Client) TailAudit(ctx context.Context, limit int) ([]AuditEvent, error) {
+	path := "/audit"
+	if limit != 0 {
+		path += "?limit=" + strconv.Itoa(limit)
+	}
+	var out []AuditEvent
+	return out, c.do(ctx, http.MethodGet, path, nil, &out)
+}
+
 // CreateRole creates a role.
 func (c *Client) CreateRole(ctx context.Context, name, description string) (Role, error) {
 	var out Role

@@ -14,7 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/mail/mailtest"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
 	"github.com/signet-idp/signet/internal/web/admin"
@@ -26,6 +29,8 @@ type env struct {
 	t     *testing.T
 	url   string
 	store storage.Store
+	// box receives the mails the accounts service sends.
+	box *mailtest.Outbox
 }
 
 func newEnv(t *testing.T) *env {
@@ -33,16 +38,24 @@ func newEnv(t *testing.T) *env {
 	store := memory.New()
 	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
 	h := accounts.PasswordHasher{Memory: 64, Time: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	composer, err := mail.NewComposer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := &mailtest.Outbox{}
+	au := audit.New(store, now, nil)
 	api := admin.NewAPI(
-		accounts.NewService(store, accounts.Options{Hasher: &h, Now: now}),
+		accounts.NewService(store, accounts.Options{Hasher: &h, Now: now, Issuer: "https://id.example.com",
+			Mailer: mail.Postman{Composer: composer, Sender: box}, Audit: au}),
 		clients.NewService(store, now),
+		au,
 		nil,
 	)
 	e := echo.New()
 	api.Register(e.Group("/admin", admin.RequireBearer(token)))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: store}
+	return &env{t: t, url: srv.URL, store: store, box: box}
 }
 
 type response struct {
@@ -158,7 +171,7 @@ func TestBearerToken(t *testing.T) {
 func TestNoTokenConfigured(t *testing.T) {
 	e := echo.New()
 	store := memory.New()
-	api := admin.NewAPI(accounts.NewService(store, accounts.Options{}), clients.NewService(store, nil), nil)
+	api := admin.NewAPI(accounts.NewService(store, accounts.Options{}), clients.NewService(store, nil), nil, nil)
 	api.Register(e.Group("/admin", admin.RequireBearer("")))
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/roles", nil))
@@ -399,19 +412,21 @@ func TestUsersBadInput(t *testing.T) {
 		wantDesc string
 	}{
 		{"duplicate user name", "POST", "/admin/users",
-			`{"username":"ALICE","email":"other@example.com","password":"password123"}`, http.StatusConflict, "taken"},
+			`{"username":"ALICE","email":"other@example.com","password":"a fine passphrase"}`, http.StatusConflict, "taken"},
 		{"duplicate e-mail", "POST", "/admin/users",
-			`{"username":"alice2","email":"Alice@Example.com","password":"password123"}`, http.StatusConflict, "taken"},
+			`{"username":"alice2","email":"Alice@Example.com","password":"a fine passphrase"}`, http.StatusConflict, "taken"},
 		{"unknown role", "POST", "/admin/users",
-			`{"username":"carol","email":"carol@example.com","password":"password123","roles":["ghost"]}`, http.StatusBadRequest, "ghost"},
+			`{"username":"carol","email":"carol@example.com","password":"a fine passphrase","roles":["ghost"]}`, http.StatusBadRequest, "ghost"},
+		{"common password", "POST", "/admin/users",
+			`{"username":"carol","email":"carol@example.com","password":"Password123"}`, http.StatusBadRequest, "common"},
 		{"short password", "POST", "/admin/users",
 			`{"username":"carol","email":"carol@example.com","password":"short"}`, http.StatusBadRequest, "password"},
 		{"bad e-mail", "POST", "/admin/users",
-			`{"username":"carol","email":"carol","password":"password123"}`, http.StatusBadRequest, "email"},
+			`{"username":"carol","email":"carol","password":"a fine passphrase"}`, http.StatusBadRequest, "email"},
 		{"bad user name", "POST", "/admin/users",
-			`{"username":"car ol","email":"carol@example.com","password":"password123"}`, http.StatusBadRequest, "username"},
+			`{"username":"car ol","email":"carol@example.com","password":"a fine passphrase"}`, http.StatusBadRequest, "username"},
 		{"password hash smuggled", "POST", "/admin/users",
-			`{"username":"carol","email":"carol@example.com","password":"password123","password_hash":"x"}`, http.StatusBadRequest, "unknown field"},
+			`{"username":"carol","email":"carol@example.com","password":"a fine passphrase","password_hash":"x"}`, http.StatusBadRequest, "unknown field"},
 		{"malformed JSON", "POST", "/admin/users", `{"username":"carol",}`, http.StatusBadRequest, "malformed JSON"},
 		{"bad limit", "GET", "/admin/users?limit=many", "", http.StatusBadRequest, "limit"},
 		{"limit too big", "GET", "/admin/users?limit=100000", "", http.StatusBadRequest, "limit"},

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
 )
@@ -160,6 +161,8 @@ func (a *API) createClient(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
+	a.audit.Record(c.Request().Context(), audit.Event{Action: audit.ClientCreate, Target: client.ID,
+		Details: map[string]string{"name": client.Name, "auth_method": client.TokenEndpointAuthMethod}})
 	resp := toClientResponse(client)
 	resp.ClientSecret = secret
 	// The secret must not linger in any cache between here and the CLI.
@@ -188,9 +191,11 @@ func (a *API) getClient(c echo.Context) error {
 }
 
 func (a *API) deleteClient(c echo.Context) error {
-	if err := a.clients.Delete(c.Request().Context(), param(c, "id")); err != nil {
+	id := param(c, "id")
+	if err := a.clients.Delete(c.Request().Context(), id); err != nil {
 		return a.fail(c, err)
 	}
+	a.audit.Record(c.Request().Context(), audit.Event{Action: audit.ClientDelete, Target: id})
 	return c.NoContent(http.StatusNoContent)
 }
 
@@ -321,4 +326,71 @@ func (a *API) deleteRole(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) verifyUserEmail(c echo.Context) error {
+	u, err := a.accounts.MarkEmailVerified(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return a.fail(c, err)
+	}
+	return c.JSON(http.StatusOK, toUserResponse(u))
+}
+
+// sendUserReset mails the user a password reset link and answers the user
+// (the address it went to is the user's e-mail).
+func (a *API) sendUserReset(c echo.Context) error {
+	u, err := a.accounts.SendPasswordReset(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return a.fail(c, err)
+	}
+	return c.JSON(http.StatusOK, toUserResponse(u))
+}
+
+// logoutResponse is the answer of POST /users/:id/logout.
+type logoutResponse struct {
+	SessionsEnded int `json:"sessions_ended"`
+}
+
+// logoutUser ends every session of the user and revokes every token issued
+// to them.
+func (a *API) logoutUser(c echo.Context) error {
+	n, err := a.accounts.SignOutEverywhere(c.Request().Context(), param(c, "id"))
+	if err != nil {
+		return a.fail(c, err)
+	}
+	return c.JSON(http.StatusOK, logoutResponse{SessionsEnded: n})
+}
+
+// auditEventResponse is one audit log line.
+type auditEventResponse struct {
+	ID      int64             `json:"id"`
+	At      time.Time         `json:"at"`
+	Actor   string            `json:"actor"`
+	Action  string            `json:"action"`
+	Target  string            `json:"target"`
+	IP      string            `json:"ip"`
+	Details map[string]string `json:"details"`
+}
+
+// tailAudit answers the newest audit events first: ?limit= from 1 to
+// audit.MaxTailLimit, default audit.DefaultTailLimit.
+func (a *API) tailAudit(c echo.Context) error {
+	limit, err := intParam(c, "limit", audit.DefaultTailLimit, 1, audit.MaxTailLimit)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	events, err := a.audit.Tail(c.Request().Context(), limit)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	out := make([]auditEventResponse, 0, len(events))
+	for _, e := range events {
+		d := e.Details
+		if d == nil {
+			d = map[string]string{}
+		}
+		out = append(out, auditEventResponse{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
+			IP: e.IP, Details: d})
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -52,6 +52,14 @@ func (a *API) fail(c echo.Context, err error) error {
 	case errors.Is(err, accounts.ErrUserExists), errors.Is(err, accounts.ErrRoleExists),
 		errors.Is(err, clients.ErrExists):
 		return writeError(c, http.StatusConflict, "invalid_request", err.Error())
+	case errors.Is(err, accounts.ErrLastAdmin), errors.Is(err, accounts.ErrSelf),
+		errors.Is(err, accounts.ErrUserDisabled):
+		return writeError(c, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, accounts.ErrMailNotSent):
+		// The delivery error names the mail server, never its password;
+		// the operator needs it to fix the configuration.
+		a.logger.WarnContext(c.Request().Context(), "admin API: mail not sent", "route", c.Path(), "err", err)
+		return writeError(c, http.StatusBadGateway, "mail_not_sent", err.Error())
 	case errors.Is(err, storage.ErrConflict):
 		return writeError(c, http.StatusConflict, "invalid_request",
 			"a concurrent change got there first; try again")
