@@ -48,7 +48,6 @@ func newRolesCmd() *cobra.Command {
 	return cmd
 }
 
-func newKeysCmd() *cobra.Command { return &cobra.Command{Use: "keys", Short: "Manage signing keys"} }
 
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Show security and admin events"}
