@@ -45,7 +45,11 @@ type world struct {
 
 func newWorld(t *testing.T, edit ...func(*accounts.Options)) *world {
 	t.Helper()
-	store := memory.New()
+	return newWorldOn(t, memory.New(), edit...)
+}
+
+func newWorldOn(t *testing.T, store storage.Store, edit ...func(*accounts.Options)) *world {
+	t.Helper()
 	c := &clock{now: fixedNow}
 	composer, err := mail.NewComposer("")
 	if err != nil {
