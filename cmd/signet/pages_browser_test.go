@@ -59,6 +59,22 @@ type browserTab struct {
 func newBrowser(t *testing.T) *browserTab {
 	t.Helper()
 	path := chromiumPath(t)
+	// A fresh profile per browser. Chromium's helper processes can still
+	// write in it for a moment after the browser exits, so it is removed
+	// with retries (this cleanup runs after the one that stops Chromium).
+	profile, err := os.MkdirTemp("", "signet-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 50 {
+			if err := os.RemoveAll(profile); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("could not remove the Chromium profile %s", profile)
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -69,7 +85,7 @@ func newBrowser(t *testing.T) *browserTab {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
