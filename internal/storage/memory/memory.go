@@ -285,27 +285,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if s.handle(ctx) != nil {
 		return fn(ctx)
 	}
-	txCtx, err := s.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	finished := false
-	defer func() {
-		// fn panicked or called runtime.Goexit (t.Fatal): undo and let it
-		// carry on unwinding.
-		if !finished {
-			_ = s.Rollback(txCtx)
-		}
-	}()
-	if err := fn(txCtx); err != nil {
-		finished = true
-		if rbErr := s.Rollback(txCtx); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, rbErr)
-		}
-		return err
-	}
-	finished = true
-	return s.Commit(txCtx)
+	return storage.RunInTx(ctx, s, fn)
 }
 
 // ts normalises an instant the way PostgreSQL keeps it (microseconds, no

@@ -166,27 +166,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if s.handle(ctx) != nil {
 		return fn(ctx)
 	}
-	txCtx, err := s.BeginTx(ctx)
-	if err != nil {
-		return err
-	}
-	finished := false
-	defer func() {
-		// fn panicked or called runtime.Goexit (t.Fatal): roll back and let
-		// it carry on unwinding, so the connection goes back to the pool.
-		if !finished {
-			_ = s.Rollback(txCtx)
-		}
-	}()
-	if err := fn(txCtx); err != nil {
-		finished = true
-		if rbErr := s.Rollback(txCtx); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, rbErr)
-		}
-		return err
-	}
-	finished = true
-	return s.Commit(txCtx)
+	return storage.RunInTx(ctx, s, fn)
 }
 
 // keyRotationLockID is the transaction advisory lock LockKeys takes; any
