@@ -655,6 +655,17 @@ func TestBrowserThrottle(t *testing.T) {
 		t.Fatalf("sixth attempt not throttled:\n%s", text)
 	}
 	b.screenshot("login-throttled", 390)
+	events, err := ts.Store.ListAudit(context.Background(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range events {
+		seen[e.Action]++
+	}
+	if seen["login.failure"] != 5 || seen["login.lockout"] != 1 {
+		t.Errorf("audit log: %v, want 5 login.failure and 1 login.lockout", seen)
+	}
 	ts.Clock.Advance(time.Minute)
 	b.logIn("dave", browserPassword, false)
 	if !b.has(`button[value="allow"]`) {

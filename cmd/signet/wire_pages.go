@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/sessions"
+	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/oidc"
 	"github.com/signet-idp/signet/internal/web/pages"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -22,17 +24,23 @@ func registerPages(public *echo.Echo, d serverDeps) error {
 	if err != nil {
 		return fmt.Errorf("pages: %w", err)
 	}
+	// The same accounts service as the admin API: configured password
+	// hashing (hashes are upgraded at login), the same audit log.
+	acc, au, err := newAccounts(d)
+	if err != nil {
+		return err
+	}
 	h, err := pages.New(pages.Config{
 		Render:     rd,
 		Sessions:   newSessionManager(d),
 		Throttle:   sessions.NewThrottle(d.store, sessions.DefaultAccountPolicy, sessions.DefaultIPPolicy, d.now),
 		Consents:   sessions.NewConsents(d.store, d.now),
 		Challenges: newPagesChallenges(d),
-		Accounts:   accounts.NewService(d.store, accounts.Options{Now: d.now, Logger: d.logger}),
+		Accounts:   acc,
 		Users:      d.store,
 		Clients:    d.store,
 		Hints:      pages.KeyStoreHintVerifier{Keys: d.store, Issuer: d.cfg.Issuer},
-		Audit:      d.store,
+		Audit:      pageAudit{au},
 		Logger:     d.logger,
 		Secure:     d.cfg.IssuerIsHTTPS(),
 		ResumePath: oidc.PathResume,
@@ -42,5 +50,14 @@ func registerPages(public *echo.Echo, d serverDeps) error {
 		return fmt.Errorf("pages: %w", err)
 	}
 	h.Register(public)
+	return nil
+}
+
+// pageAudit records the pages' events (logins, lockouts, consent, logout)
+// through the audit service, which drops secrets and logs failures.
+type pageAudit struct{ s *audit.Service }
+
+func (a pageAudit) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
+	a.s.Record(ctx, audit.Event{Actor: e.Actor, Action: e.Action, Target: e.Target, IP: e.IP, Details: e.Details})
 	return nil
 }
