@@ -48,7 +48,6 @@ func newRolesCmd() *cobra.Command {
 	return cmd
 }
 
-
 func newAuditCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Show security and admin events"}
 	m := addManageFlags(cmd)
