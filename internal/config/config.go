@@ -65,7 +65,8 @@ type Config struct {
 	// SMTPPort 0 means 587, or 465 with SMTPStartTLS "implicit".
 	SMTPPort int
 	// SMTPUsername and SMTPPassword authenticate to the relay when the
-	// user name is set. The password is never logged.
+	// user name is set, only over TLS (never in clear). The password is
+	// never logged.
 	SMTPUsername string
 	SMTPPassword string
 	// SMTPFrom is the sender: "no-reply@example.com" or

@@ -49,9 +49,11 @@ type SMTPConfig struct {
 	Host string
 	// Port 0 means 465 for TLSImplicit and 587 otherwise.
 	Port int
-	// Username and Password authenticate when Username is not empty (the
-	// strongest mechanism the server offers; PLAIN and LOGIN only over TLS
-	// or to localhost). The password is never logged.
+	// Username and Password authenticate when Username is not empty, with
+	// the strongest mechanism the server offers. PLAIN and LOGIN are used
+	// only over TLS, so with TLSNone (or TLSOpportunistic to a server
+	// without STARTTLS) authentication fails rather than send the password
+	// in clear. The password is never logged.
 	Username string
 	Password string
 	// From is the sender address, bare or with a name

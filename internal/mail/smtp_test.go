@@ -122,6 +122,10 @@ func TestSMTPSenderRefuses(t *testing.T) {
 		{"wrong password", smtptest.Options{StartTLS: true, Username: "signet", Password: "right"}, mail.TLSRequired, "signet", "wrong", true},
 		{"auth required but none configured", smtptest.Options{StartTLS: true, Username: "signet", Password: "right"}, mail.TLSRequired, "", "", true},
 		{"no AUTH offered without TLS", smtptest.Options{Username: "signet", Password: "right"}, mail.TLSNone, "signet", "right", true},
+		{"credentials never sent in clear", smtptest.Options{Username: "signet", Password: "right", InsecureAuth: true},
+			mail.TLSNone, "signet", "right", true},
+		{"opportunistic without TLS keeps credentials", smtptest.Options{Username: "signet", Password: "right", InsecureAuth: true},
+			mail.TLSOpportunistic, "signet", "right", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

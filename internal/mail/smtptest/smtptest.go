@@ -41,6 +41,9 @@ type Options struct {
 	// PLAIN) before any mail is accepted.
 	Username string
 	Password string
+	// InsecureAuth offers AUTH on a connection without TLS (a relay on
+	// the same host).
+	InsecureAuth bool
 }
 
 // Message is one received message.
@@ -87,6 +90,7 @@ func Start(t testing.TB, o Options) *Server {
 		return &session{srv: s, opts: o, conn: c}, nil
 	}))
 	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = o.InsecureAuth
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
 	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
