@@ -59,7 +59,10 @@ func seedDev(ctx context.Context, d serverDeps) error {
 		return fmt.Errorf("demo client: %w", err)
 	}
 
-	acc := accounts.NewService(d.store, accounts.Options{Now: d.now, Logger: d.logger})
+	acc, _, err := newAccounts(d)
+	if err != nil {
+		return err
+	}
 	for _, u := range []accounts.NewUser{
 		{Username: "alice", Email: "alice@example.com", Name: "Alice Admin", EmailVerified: true, Roles: []string{storage.RoleAdmin, storage.RoleUser}},
 		{Username: "bob", Email: "bob@example.com", Name: "Bob User", EmailVerified: true, Roles: []string{storage.RoleUser}},

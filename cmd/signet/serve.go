@@ -67,6 +67,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.DurationVar(&cfg.AuthCodeLifespan, "auth-code-lifespan", cfg.AuthCodeLifespan, "authorization code lifetime")
 	f.DurationVar(&cfg.LoginChallengeLifespan, "login-challenge-lifespan", cfg.LoginChallengeLifespan, "how long a person may take to log in and consent")
 	addAccountFlags(cmd, cfg)
+	addPageFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -140,7 +141,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	d.store = store
 
 	httpMetrics := web.NewMetrics(d.metrics)
-	public := web.New(web.Options{Name: "public", Logger: logger, Metrics: httpMetrics, HTTPS: cfg.IssuerIsHTTPS()})
+	public := web.New(web.Options{Name: "public", Logger: logger, Metrics: httpMetrics, HTTPS: cfg.IssuerIsHTTPS(), TrustedProxies: cfg.TrustedProxies})
 	admin := web.New(web.Options{Name: "admin", Logger: logger, Metrics: httpMetrics})
 	registerHealth(public, d)
 	registerHealth(admin, d)

@@ -70,7 +70,13 @@ func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx conte
 // endpoint reads SSO sessions with. It must read the cookie the login page
 // writes: same store, cookie name and clock as the pages' manager.
 func newSessionManager(d serverDeps) *sessions.Manager {
-	return sessions.NewManager(d.store, sessions.Options{Secure: d.cfg.IssuerIsHTTPS(), Now: d.now})
+	return sessions.NewManager(d.store, sessions.Options{
+		Secure:      d.cfg.IssuerIsHTTPS(),
+		RememberFor: d.cfg.SessionRememberFor,
+		IdleTimeout: d.cfg.SessionIdleTimeout,
+		MaxLifetime: d.cfg.SessionMaxLifetime,
+		Now:         d.now,
+	})
 }
 
 // managerSessions shows the authorization endpoint the signed-in browser

@@ -20,7 +20,7 @@ import (
 // endpoint reads (newSessionManager), and the login challenges are the
 // ones it parks (newPagesChallenges).
 func registerPages(public *echo.Echo, d serverDeps) error {
-	rd, err := render.New(render.Branding{})
+	rd, err := render.New(render.Branding{Name: d.cfg.BrandName, LogoURL: d.cfg.BrandLogoURL, AccentColor: d.cfg.BrandAccentColor})
 	if err != nil {
 		return fmt.Errorf("pages: %w", err)
 	}

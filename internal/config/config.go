@@ -57,6 +57,26 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
 
+	// Browser sessions (single sign-on).
+	// SessionRememberFor is how long "remember me" keeps a person signed in.
+	SessionRememberFor time.Duration
+	// SessionIdleTimeout ends a session that was not remembered after this
+	// long unused; SessionMaxLifetime caps it however busy.
+	SessionIdleTimeout time.Duration
+	SessionMaxLifetime time.Duration
+
+	// Operator branding of the pages. BrandLogoURL is https or a path on
+	// Signet; BrandAccentColor is #rgb or #rrggbb.
+	BrandName        string
+	BrandLogoURL     string
+	BrandAccentColor string
+
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed. Empty: the connection's address is the
+	// client's (a forged header must not dodge the per-address login
+	// throttle).
+	TrustedProxies []string
+
 	// --- Accounts and mail (issue 6: registration, verification, reset) ---
 
 	// SMTPHost is the mail relay; empty means no SMTP: mails (with their
@@ -133,6 +153,9 @@ func Default() Config {
 		AuthCodeLifespan:       10 * time.Minute,
 		LoginChallengeLifespan: 30 * time.Minute,
 		ShutdownTimeout:        15 * time.Second,
+		SessionRememberFor:     30 * 24 * time.Hour,
+		SessionIdleTimeout:     time.Hour,
+		SessionMaxLifetime:     24 * time.Hour,
 
 		SMTPStartTLS:              "required",
 		SMTPTimeout:               15 * time.Second,
@@ -200,6 +223,9 @@ func (c Config) Validate() error {
 		{"authorization code lifespan", c.AuthCodeLifespan},
 		{"login challenge lifespan", c.LoginChallengeLifespan},
 		{"shutdown timeout", c.ShutdownTimeout},
+		{"session remember-me duration", c.SessionRememberFor},
+		{"session idle timeout", c.SessionIdleTimeout},
+		{"session maximum lifetime", c.SessionMaxLifetime},
 		{"SMTP timeout", c.SMTPTimeout},
 		{"verification token lifespan", c.VerificationTokenLifespan},
 		{"reset token lifespan", c.ResetTokenLifespan},
@@ -226,11 +252,25 @@ func (c Config) Validate() error {
 	check(c.Argon2Memory < 8*uint32(max(c.Argon2Parallelism, 1)) || c.Argon2Memory > maxArgon2MemoryKiB,
 		"argon2 memory %d KiB must be from 8 KiB per lane to %d KiB", c.Argon2Memory, maxArgon2MemoryKiB)
 
+	for _, p := range c.TrustedProxies {
+		_, _, err := net.ParseCIDR(p)
+		check(err != nil, "trusted proxy %q must be a CIDR such as 10.0.0.0/8", p)
+	}
+	check(c.BrandAccentColor != "" && !hexColor.MatchString(c.BrandAccentColor),
+		"brand accent colour %q must be #rgb or #rrggbb", c.BrandAccentColor)
+	if c.BrandLogoURL != "" {
+		lu, err := url.Parse(c.BrandLogoURL)
+		check(err != nil || !(lu.Scheme == "https" && lu.Host != "" || lu.Scheme == "" && lu.Host == "" && strings.HasPrefix(lu.Path, "/")),
+			"brand logo URL %q must be an https URL or a path on Signet", c.BrandLogoURL)
+	}
+
 	if len(problems) == 0 {
 		return nil
 	}
 	return errors.New("invalid configuration: " + strings.Join(problems, "; "))
 }
+
+var hexColor = regexp.MustCompile(`^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 func validLevel(l string) bool {
 	switch l {

@@ -26,6 +26,14 @@ func TestValidate(t *testing.T) {
 		{name: "admin off loopback without token", mutate: func(c *Config) { c.AdminListen = ":8081" }, wantErr: []string{"admin token"}},
 		{name: "admin off loopback with token", mutate: func(c *Config) { c.AdminListen = ":8081"; c.AdminToken = strings.Repeat("t", 20) }},
 		{name: "bad log format", mutate: func(c *Config) { c.LogFormat = "xml" }, wantErr: []string{"log format"}},
+		{name: "bad trusted proxy", mutate: func(c *Config) { c.TrustedProxies = []string{"10.0.0.1"} }, wantErr: []string{"CIDR"}},
+		{name: "bad accent colour", mutate: func(c *Config) { c.BrandAccentColor = "red" }, wantErr: []string{"#rgb"}},
+		{name: "http logo", mutate: func(c *Config) { c.BrandLogoURL = "http://x/logo.png" }, wantErr: []string{"logo"}},
+		{name: "branding", mutate: func(c *Config) {
+			c.BrandAccentColor = "#0a5"
+			c.BrandLogoURL = "https://cdn.example/l.svg"
+			c.TrustedProxies = []string{"10.0.0.0/8"}
+		}},
 		{name: "zero lifespan", mutate: func(c *Config) { c.AccessTokenLifespan = 0 }, wantErr: []string{"access token lifespan"}},
 		{
 			name:    "every problem at once",

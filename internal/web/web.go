@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,6 +27,11 @@ type Options struct {
 	HTTPS bool
 	// BodyLimit caps request bodies, e.g. "1M".
 	BodyLimit string
+	// TrustedProxies are CIDRs whose X-Forwarded-For names the client.
+	// Without them the connection's address is the client's: Echo would
+	// otherwise believe any X-Forwarded-For, and a forged one would dodge
+	// per-address login throttling.
+	TrustedProxies []string
 }
 
 // New returns an Echo instance with Signet's middleware and error handler.
@@ -39,6 +45,7 @@ func New(o Options) *echo.Echo {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	e.HTTPErrorHandler = errorHandler(logger)
+	e.IPExtractor = ipExtractor(o.TrustedProxies)
 	limit := o.BodyLimit
 	if limit == "" {
 		limit = "1M"
@@ -53,6 +60,23 @@ func New(o Options) *echo.Echo {
 		middleware.BodyLimit(limit),
 	)
 	return e
+}
+
+// ipExtractor trusts X-Forwarded-For only from the given proxies (CIDRs
+// validated by config; a bad one is ignored here).
+func ipExtractor(trusted []string) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	// Loopback, link-local and private ranges are trusted by default in
+	// Echo; only the operator's list should be.
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		if _, n, err := net.ParseCIDR(cidr); err == nil {
+			opts = append(opts, echo.TrustIPRange(n))
+		}
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 type discard struct{}

@@ -110,3 +110,33 @@ func mustCounter(t *testing.T, reg *prometheus.Registry, route, code string) pro
 	t.Fatalf("no counter for route %s code %s in %s", route, code, b)
 	return nil
 }
+
+func TestClientAddress(t *testing.T) {
+	tests := []struct {
+		name       string
+		trusted    []string
+		remoteAddr string
+		xff        string
+		want       string
+	}{
+		{"forged header without proxies is ignored", nil, "198.51.100.7:5000", "203.0.113.9", "198.51.100.7"},
+		{"forged header from loopback is ignored", nil, "127.0.0.1:5000", "203.0.113.9", "127.0.0.1"},
+		{"header from a trusted proxy names the client", []string{"192.0.2.0/24"}, "192.0.2.1:443", "203.0.113.9", "203.0.113.9"},
+		{"header from an untrusted peer is ignored", []string{"192.0.2.0/24"}, "198.51.100.7:443", "203.0.113.9", "198.51.100.7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := New(Options{TrustedProxies: tt.trusted})
+			e.GET("/ip", func(c echo.Context) error { return c.String(http.StatusOK, c.RealIP()) })
+			req := httptest.NewRequest("GET", "/ip", nil)
+			req.RemoteAddr = tt.remoteAddr
+			req.Header.Set("X-Forwarded-For", tt.xff)
+			req.Header.Set("X-Real-IP", tt.xff)
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			if got := rec.Body.String(); got != tt.want {
+				t.Errorf("client address = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
