@@ -36,9 +36,15 @@ type Registration struct {
 
 // Register creates an account for a person signing up: it checks every
 // field at once (a ValidationErrors naming username, email, name,
-// password and password_confirm; a taken user name or address is a field
-// error too), creates the user with the configured default role, unverified,
-// and mails a verification link. The user and the link's token are written
+// password and password_confirm; a taken user name is a field error too),
+// creates the user with the configured default role, unverified, and mails
+// a verification link.
+//
+// An address that already has an account is NOT a field error: that would
+// tell anyone which addresses are registered. Nothing is created, the
+// address's owner is mailed a notice with sign-in and reset links, and
+// Register returns a zero User (empty ID) and nil, so the page answers
+// "check your e-mail" exactly as on success. The user and the link's token are written
 // in one transaction; a failed mail is logged, not returned (the person can
 // ask for another link with SendVerification).
 //
@@ -84,6 +90,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	rec := storage.User{ID: id.String(), Username: r.Username, Email: r.Email, Name: r.Name,
 		PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	var out User
+	var existing storage.User
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		var taken ValidationErrors
 		if _, err := s.store.GetUserByLogin(ctx, r.Username); err == nil {
@@ -91,13 +98,14 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("register: %w", err)
 		}
-		if _, err := s.store.GetUserByLogin(ctx, r.Email); err == nil {
-			taken = append(taken, &ValidationError{Field: "email", Message: "is already registered"})
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("register: %w", err)
-		}
 		if len(taken) > 0 {
 			return taken
+		}
+		if u, err := s.store.GetUserByLogin(ctx, r.Email); err == nil {
+			existing = u
+			return nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("register: %w", err)
 		}
 		if _, err := s.store.GetRole(ctx, s.defaultRole); err != nil {
 			return fmt.Errorf("register: default role %q: %w", s.defaultRole, err)
@@ -121,6 +129,14 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	})
 	if err != nil {
 		return User{}, err
+	}
+	if existing.ID != "" {
+		s.audit.Record(ctx, audit.Event{Action: audit.UserRegisterExisting, Target: existing.ID})
+		if err := s.mailer.SendAccountExists(ctx, existing.Email, mail.AccountExistsData{Username: existing.Username,
+			SignInLink: s.issuer + SignInPath, ForgotLink: s.issuer + ForgotPasswordPath}); err != nil {
+			s.logger.ErrorContext(ctx, "account-exists notice after sign-up not sent", "user_id", existing.ID, "err", err)
+		}
+		return User{}, nil
 	}
 	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.UserRegister, Target: out.ID,
 		Details: map[string]string{"roles": strings.Join(out.Roles, " ")}})

@@ -288,8 +288,7 @@ func TestRegisterRefusals(t *testing.T) {
 			r.Username, r.Password, r.PasswordConfirm = "dora-the-explorer", "Dora-The-Explorer", "Dora-The-Explorer"
 		}, []string{"password"}},
 		{"user name taken, other case", func(r *accounts.Registration) { r.Username = "ALICE" }, []string{"username"}},
-		{"e-mail taken, other case", func(r *accounts.Registration) { r.Email = "Alice@Example.COM" }, []string{"email"}},
-		{"both taken", func(r *accounts.Registration) { r.Username, r.Email = "alice", "alice@example.com" }, []string{"username", "email"}},
+		{"both taken: only the user name is said", func(r *accounts.Registration) { r.Username, r.Email = "alice", "alice@example.com" }, []string{"username"}},
 		{"over-long name", func(r *accounts.Registration) { r.Name = strings.Repeat("n", 201) }, []string{"name"}},
 		{"over-long e-mail", func(r *accounts.Registration) { r.Email = strings.Repeat("e", 250) + "@example.com" }, []string{"email"}},
 	}
@@ -319,6 +318,32 @@ func TestRegisterRefusals(t *testing.T) {
 				t.Fatalf("a refused sign-up left %d users and %d mails", len(users), len(w.box.Messages()))
 			}
 		})
+	}
+}
+
+// TestRegisterTakenAddress: the answer for an address that has an account
+// is the answer for a new one (nil error), so sign-up reveals nothing;
+// nothing is created and the owner is told by mail.
+func TestRegisterTakenAddress(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	owner := w.mustCreate(alice())
+	r := registration()
+	r.Email = "Alice@Example.COM"
+	u, err := w.svc.Register(ctx, r)
+	if err != nil || u.ID != "" {
+		t.Fatalf("Register with a taken address = %+v, %v; want a zero user and nil", u, err)
+	}
+	users, _ := w.store.ListUsers(ctx, storage.UserQuery{})
+	if len(users) != 1 {
+		t.Fatalf("%d users after a sign-up with a taken address; want only the owner", len(users))
+	}
+	msgs := w.box.To("alice@example.com")
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "/forgot-password") || !strings.Contains(msgs[0].Text, owner.Username) {
+		t.Fatalf("owner's notice: %+v", msgs)
+	}
+	if e := w.lastAudit(audit.UserRegisterExisting); e.Target != owner.ID {
+		t.Fatalf("audit %+v", e)
 	}
 }
 

@@ -49,6 +49,7 @@ type Mailer interface {
 	SendVerifyEmail(ctx context.Context, d mail.VerifyEmailData) error
 	SendResetPassword(ctx context.Context, to string, d mail.ResetPasswordData) error
 	SendEmailChanged(ctx context.Context, d mail.EmailChangedData) error
+	SendAccountExists(ctx context.Context, to string, d mail.AccountExistsData) error
 }
 
 // Defaults of Options.

@@ -12,8 +12,10 @@ import (
 // Paths of the pages that take the links Signet mails, relative to the
 // issuer. The pages package serves them.
 const (
-	VerifyEmailPath   = "/verify-email"
-	ResetPasswordPath = "/reset-password"
+	VerifyEmailPath    = "/verify-email"
+	ResetPasswordPath  = "/reset-password"
+	SignInPath         = "/login"
+	ForgotPasswordPath = "/forgot-password"
 )
 
 // tokenBytes is the entropy of a link token: 256 bits.

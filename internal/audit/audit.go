@@ -37,6 +37,9 @@ const (
 	RoleChange           = "role.change"
 	UserCreate           = "user.create"
 	UserRegister         = "user.register"
+	// UserRegisterExisting: a sign-up named an address that has an
+	// account; the owner was notified and nothing was created.
+	UserRegisterExisting = "user.register_existing_email"
 	UserDisable          = "user.disable"
 	UserEnable           = "user.enable"
 	UserDelete           = "user.delete"

@@ -19,6 +19,7 @@ const (
 	tmplVerifyEmail   = "verify_email"
 	tmplResetPassword = "reset_password"
 	tmplEmailChanged  = "email_changed"
+	tmplAccountExists = "account_exists"
 )
 
 // DefaultSiteName names the service in mails unless branding replaces it.
@@ -39,6 +40,15 @@ type ResetPasswordData struct {
 	Username  string
 	Link      string
 	ExpiresIn time.Duration
+}
+
+// AccountExistsData fills the notice sent when someone signs up with an
+// address that already has an account: the sign-up page answers as if it
+// worked (so it reveals nothing), and the owner learns of it here.
+type AccountExistsData struct {
+	Username   string
+	SignInLink string
+	ForgotLink string
 }
 
 // EmailChangedData fills the notice sent to the old address when a user's
@@ -69,7 +79,7 @@ func newComposerFS(fsys fs.FS, siteName string) (*Composer, error) {
 		siteName = DefaultSiteName
 	}
 	c := &Composer{siteName: siteName, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
-	for _, name := range []string{tmplVerifyEmail, tmplResetPassword, tmplEmailChanged} {
+	for _, name := range []string{tmplVerifyEmail, tmplResetPassword, tmplEmailChanged, tmplAccountExists} {
 		t, err := texttemplate.New(name+".txt").Option("missingkey=error").ParseFS(fsys, name+".txt")
 		if err != nil {
 			return nil, fmt.Errorf("mail template %s.txt: %w", name, err)
@@ -104,6 +114,13 @@ func (c *Composer) ResetPassword(to string, d ResetPasswordData) (Message, error
 func (c *Composer) EmailChanged(d EmailChangedData) (Message, error) {
 	return c.compose(tmplEmailChanged, d.OldEmail, map[string]any{
 		"Username": d.Username, "OldEmail": d.OldEmail, "NewEmail": d.NewEmail,
+	})
+}
+
+// AccountExists composes the notice to the address to.
+func (c *Composer) AccountExists(to string, d AccountExistsData) (Message, error) {
+	return c.compose(tmplAccountExists, to, map[string]any{
+		"Username": d.Username, "SignInLink": d.SignInLink, "ForgotLink": d.ForgotLink,
 	})
 }
 
@@ -177,6 +194,15 @@ func (p Postman) SendResetPassword(ctx context.Context, to string, d ResetPasswo
 // SendEmailChanged sends the notice to d.OldEmail.
 func (p Postman) SendEmailChanged(ctx context.Context, d EmailChangedData) error {
 	m, err := p.Composer.EmailChanged(d)
+	if err != nil {
+		return err
+	}
+	return p.Sender.Send(ctx, m)
+}
+
+// SendAccountExists composes and sends the account-exists notice.
+func (p Postman) SendAccountExists(ctx context.Context, to string, d AccountExistsData) error {
+	m, err := p.Composer.AccountExists(to, d)
 	if err != nil {
 		return err
 	}
