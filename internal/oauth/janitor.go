@@ -12,12 +12,13 @@ import (
 type JanitorStore interface {
 	DeleteExpiredOAuthRequests(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredLoginChallenges(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 var _ JanitorStore = storage.Store(nil)
 
 // Janitor deletes expired OAuth requests (codes, tokens, PKCE and OpenID
-// Connect rows) and login challenges.
+// Connect rows), login challenges and browser sessions.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -46,9 +47,14 @@ func (j *Janitor) Run(ctx context.Context) {
 	}
 }
 
+// Swept counts the rows one sweep deleted, by sort.
+type Swept struct {
+	Requests, Challenges, Sessions int
+}
+
 // Sweep deletes everything expired now, batch by batch, and returns how
 // many rows of each sort went.
-func (j *Janitor) Sweep(ctx context.Context) (requests, challenges int) {
+func (j *Janitor) Sweep(ctx context.Context) Swept {
 	now := time.Now
 	if j.Now != nil {
 		now = j.Now
@@ -62,16 +68,24 @@ func (j *Janitor) Sweep(ctx context.Context) (requests, challenges int) {
 		batch = 1000
 	}
 	before := now()
-	requests = j.drain(ctx, logger, "oauth requests", func(ctx context.Context) (int, error) {
-		return j.Store.DeleteExpiredOAuthRequests(ctx, before, batch)
-	}, batch)
-	challenges = j.drain(ctx, logger, "login challenges", func(ctx context.Context) (int, error) {
-		return j.Store.DeleteExpiredLoginChallenges(ctx, before, batch)
-	}, batch)
-	if requests+challenges > 0 {
-		logger.Debug("janitor removed expired rows", "oauth_requests", requests, "login_challenges", challenges)
+	var n Swept
+	for _, sweep := range []struct {
+		what  string
+		count *int
+		del   func(ctx context.Context, before time.Time, limit int) (int, error)
+	}{
+		{"oauth requests", &n.Requests, j.Store.DeleteExpiredOAuthRequests},
+		{"login challenges", &n.Challenges, j.Store.DeleteExpiredLoginChallenges},
+		{"browser sessions", &n.Sessions, j.Store.DeleteExpiredSessions},
+	} {
+		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
+			return sweep.del(ctx, before, batch)
+		}, batch)
 	}
-	return requests, challenges
+	if n != (Swept{}) {
+		logger.Debug("janitor removed expired rows", "oauth_requests", n.Requests, "login_challenges", n.Challenges, "sessions", n.Sessions)
+	}
+	return n
 }
 
 func (j *Janitor) drain(ctx context.Context, logger *slog.Logger, what string, del func(context.Context) (int, error), batch int) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -307,10 +308,21 @@ func TestJanitorDeletesExpiredInBatches(t *testing.T) {
 	if err := s.CreateLoginChallenge(ctx, storage.LoginChallenge{ID: "c1", ClientID: "x", CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CreateUser(ctx, storage.User{ID: "u1", Username: "u1", Email: "u1@example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for i, exp := range []time.Time{now.Add(-time.Second), now.Add(time.Hour)} {
+		if err := s.CreateSession(ctx, storage.Session{ID: fmt.Sprint("s", i), TokenHash: fmt.Sprint("h", i), UserID: "u1",
+			AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	j := &Janitor{Store: s, Now: func() time.Time { return now }, BatchSize: 7}
-	reqs, chs := j.Sweep(ctx)
-	if reqs != 20 || chs != 1 {
-		t.Fatalf("swept %d requests, %d challenges; want 20 and 1", reqs, chs)
+	if got, want := j.Sweep(ctx), (Swept{Requests: 20, Challenges: 1, Sessions: 1}); got != want {
+		t.Fatalf("swept %+v; want %+v", got, want)
+	}
+	if _, err := s.GetSession(ctx, "s1"); err != nil {
+		t.Fatalf("live session swept: %v", err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
