@@ -143,3 +143,51 @@ func TestSelfServiceOnBothBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestLastAdminUnderConcurrency: two requests disabling the only two
+// enabled administrators at once; exactly one may win, on both stores.
+func TestLastAdminUnderConcurrency(t *testing.T) {
+	for _, b := range []struct {
+		name string
+		open func(t *testing.T) storage.Store
+	}{{"memory", func(*testing.T) storage.Store { return memory.New() }}, {"postgres", postgresStore}} {
+		t.Run(b.name, func(t *testing.T) {
+			w := newWorldOn(t, b.open(t))
+			ctx := context.Background()
+			a := w.mustCreate(accounts.NewUser{Username: "ada", Email: "ada@example.com", Password: "ada's long passphrase", Roles: []string{"admin"}})
+			g := w.mustCreate(accounts.NewUser{Username: "grace", Email: "grace@example.com", Password: "grace's long passphrase", Roles: []string{"admin"}})
+			for round := range 5 {
+				errs := make(chan error, 2)
+				start := make(chan struct{})
+				for _, id := range []string{a.ID, g.ID} {
+					go func() {
+						<-start
+						_, err := w.svc.DisableUser(ctx, id)
+						errs <- err
+					}()
+				}
+				close(start)
+				var won, lost int
+				for range 2 {
+					switch err := <-errs; {
+					case err == nil:
+						won++
+					case errors.Is(err, accounts.ErrLastAdmin):
+						lost++
+					default:
+						t.Fatalf("round %d: DisableUser: %v", round, err)
+					}
+				}
+				if won != 1 || lost != 1 {
+					t.Fatalf("round %d: %d disables won, %d refused; want exactly one each", round, won, lost)
+				}
+				// Enable both again for the next round.
+				for _, id := range []string{a.ID, g.ID} {
+					if _, err := w.svc.EnableUser(ctx, id); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}

@@ -662,14 +662,16 @@ func refuseSelf(ctx context.Context, rec storage.User, what string) error {
 // the admin role and no other enabled user holds it: disabling, deleting
 // or demoting rec would leave nobody to administer Signet.
 //
-// The check runs inside the caller's transaction. The memory store runs
-// transactions one at a time, so it is exact there; on PostgreSQL (read
-// committed) two concurrent requests demoting the last two administrators
-// could both pass, as the storage contract offers no lock to serialise
-// them.
+// The check runs inside the caller's transaction under LockAdmins, so two
+// concurrent requests demoting the last two administrators cannot both
+// pass: the second reads the administrators only after the first
+// committed.
 func (s *Service) ensureNotLastAdmin(ctx context.Context, rec storage.User) error {
 	if rec.Disabled {
 		return nil
+	}
+	if err := s.store.LockAdmins(ctx); err != nil {
+		return fmt.Errorf("lock administrators: %w", err)
 	}
 	roles, err := s.store.ListUserRoles(ctx, rec.ID)
 	if err != nil {

@@ -172,6 +172,12 @@ type UserStore interface {
 	ListUserRoles(ctx context.Context, userID string) ([]string, error)
 	// ListUsersWithRole returns the ids of users holding the role.
 	ListUsersWithRole(ctx context.Context, role string) ([]string, error)
+	// LockAdmins serialises, for the rest of the transaction in ctx, the
+	// changes that could leave no enabled administrator (disable, delete,
+	// demote), so two of them cannot both see "another admin remains"
+	// (PostgreSQL: a transaction advisory lock). It must be called inside
+	// InTx, before reading who the administrators are.
+	LockAdmins(ctx context.Context) error
 }
 
 // Role is a named role; its name appears in the `roles` claim.

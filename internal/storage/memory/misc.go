@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -214,16 +213,22 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 	})
 }
 
-// LockKeys needs a transaction, which here already holds the whole store,
-// so there is nothing more to lock. It fails outside a transaction, as the
-// PostgreSQL store does, so misuse shows up in development too.
-func (s *Store) LockKeys(ctx context.Context) error {
+// LockKeys and LockAdmins need a transaction, which here already holds
+// the whole store, so there is nothing more to lock. They fail outside a
+// transaction, as the PostgreSQL store does, so misuse shows up in
+// development too.
+func (s *Store) LockKeys(ctx context.Context) error { return s.lockInTx(ctx, "keys") }
+
+// LockAdmins: see LockKeys.
+func (s *Store) LockAdmins(ctx context.Context) error { return s.lockInTx(ctx, "admins") }
+
+func (s *Store) lockInTx(ctx context.Context, what string) error {
 	h := s.handle(ctx)
 	if h == nil {
-		return errors.New("memory: lock keys: must be called inside a transaction")
+		return fmt.Errorf("memory: lock %s: must be called inside a transaction", what)
 	}
 	if err := h.tx.check(); err != nil {
-		return fmt.Errorf("memory: lock keys: %w", err)
+		return fmt.Errorf("memory: lock %s: %w", what, err)
 	}
 	return nil
 }

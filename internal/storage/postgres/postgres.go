@@ -169,20 +169,30 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	return storage.RunInTx(ctx, s, fn)
 }
 
-// keyRotationLockID is the transaction advisory lock LockKeys takes; any
-// fixed number unlikely to collide with other users of advisory locks.
-const keyRotationLockID int64 = 0x5369676e65744b31 // "SignetK1"
+// Transaction advisory lock ids: fixed numbers unlikely to collide with
+// other users of advisory locks.
+const (
+	keyRotationLockID int64 = 0x5369676e65744b31 // "SignetK1"
+	adminsLockID      int64 = 0x5369676e65744131 // "SignetA1"
+)
 
 // LockKeys takes the key-rotation advisory lock for the rest of the
 // transaction in ctx. Outside a transaction it fails: the lock would be
 // released as soon as it was taken.
 func (s *Store) LockKeys(ctx context.Context) error {
+	return s.lockInTx(ctx, keyRotationLockID, "keys")
+}
+
+// LockAdmins takes the administrators' advisory lock; see LockKeys.
+func (s *Store) LockAdmins(ctx context.Context) error { return s.lockInTx(ctx, adminsLockID, "admins") }
+
+func (s *Store) lockInTx(ctx context.Context, id int64, what string) error {
 	h := s.handle(ctx)
 	if h == nil {
-		return errors.New("postgres: lock keys: must be called inside a transaction")
+		return fmt.Errorf("postgres: lock %s: must be called inside a transaction", what)
 	}
-	if _, err := h.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, keyRotationLockID); err != nil {
-		return fmt.Errorf("postgres: lock keys: %w", mapErr(err))
+	if _, err := h.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, id); err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", what, mapErr(err))
 	}
 	return nil
 }

@@ -70,11 +70,13 @@ func keyCases() []testCase {
 			must(t, err, "ListKeys")
 			wantEqual(t, len(list), 0, "keys left")
 		}},
-		{"lock keys needs a transaction", func(t *testing.T, s storage.Store) {
-			if err := s.LockKeys(t.Context()); err == nil {
-				t.Fatal("LockKeys outside a transaction succeeded, want an error")
+		{"locks need a transaction", func(t *testing.T, s storage.Store) {
+			for name, lock := range map[string]func(context.Context) error{"LockKeys": s.LockKeys, "LockAdmins": s.LockAdmins} {
+				if err := lock(t.Context()); err == nil {
+					t.Fatalf("%s outside a transaction succeeded, want an error", name)
+				}
+				must(t, s.InTx(t.Context(), lock), name+" inside InTx")
 			}
-			must(t, s.InTx(t.Context(), s.LockKeys), "LockKeys inside InTx")
 		}},
 		{"lock keys serialises rotations", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
