@@ -10,6 +10,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/web/oidc"
 )
 
 // Demo data of `serve --dev`.
@@ -90,13 +91,9 @@ func seedDev(ctx context.Context, d serverDeps) error {
 		"state":         {"demo-state-0123456789"},
 		"nonce":         {"demo-nonce-0123456789"},
 	}
-	lines = append(lines, "open to sign in: "+d.cfg.Issuer+authorizePath+"?"+q.Encode())
+	lines = append(lines, "open to sign in: "+d.cfg.Issuer+oidc.PathAuthorize+"?"+q.Encode())
 	// Printed to standard error as well as logged: a person starting --dev
 	// reads the terminal, and the log may be JSON.
 	fmt.Fprintln(d.console, "\n  Signet --dev\n  "+strings.Join(lines, "\n  ")+"\n")
 	return nil
 }
-
-// authorizePath is where the authorization endpoint lives (discovery
-// publishes it; the demo URL needs it before any request).
-const authorizePath = "/oauth2/auth"
