@@ -67,6 +67,11 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.DurationVar(&cfg.AuthCodeLifespan, "auth-code-lifespan", cfg.AuthCodeLifespan, "authorization code lifetime")
 	f.DurationVar(&cfg.LoginChallengeLifespan, "login-challenge-lifespan", cfg.LoginChallengeLifespan, "how long a person may take to log in and consent")
 	addAccountFlags(cmd, cfg)
+	// Signing keys (issue 4).
+	f.DurationVar(&cfg.KeyRotationPeriod, "key-rotation-period", cfg.KeyRotationPeriod, "how long a signing key signs before the next takes over (0: rotate only on request, signet keys rotate)")
+	f.DurationVar(&cfg.KeyPrepublishWindow, "key-prepublish-window", cfg.KeyPrepublishWindow, "JWKS cache lifetime (max-age): how long a new key is published before it signs")
+	f.DurationVar(&cfg.KeyRefreshInterval, "key-refresh-interval", cfg.KeyRefreshInterval, "how often each replica runs the key rotation step and reloads keys from the database")
+	f.StringSliceVar(&cfg.SigningAlgorithms, "signing-algorithms", cfg.SigningAlgorithms, "ID token signing algorithms with a key each: RS256 (always), ES256, EdDSA")
 	addPageFlags(cmd, cfg)
 }
 
@@ -147,7 +152,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	registerHealth(admin, d)
 	admin.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})))
 
-	background, err := registerOAuth(public, d)
+	background, err := registerOAuth(public, admin, d)
 	if err != nil {
 		return err
 	}

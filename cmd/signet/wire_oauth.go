@@ -9,25 +9,28 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/signet-idp/signet/internal/keys"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
 	"github.com/signet-idp/signet/internal/web/pages"
 )
 
-// registerOAuth mounts the OAuth2/OIDC endpoints on the public listener:
-// it loads (or, at first start, creates) the signing key, composes fosite,
-// and returns the janitor that deletes expired codes, tokens and login
-// challenges (serve runs it until shutdown). It fails when signing keys
-// exist that the secret cannot decrypt: the server must not start then.
-func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx context.Context), err error) {
+// registerOAuth mounts the OAuth2/OIDC endpoints on the public listener
+// and the key endpoints on the admin listener: it loads (or, at first
+// start, creates) the signing keys, composes fosite, and returns the
+// background work serve runs until shutdown: the janitor that deletes
+// expired codes, tokens and login challenges, and the key rotation step
+// with the refresh of the keys this replica signs with. It fails when
+// signing keys exist that the secret cannot decrypt: the server must not
+// start then.
+func registerOAuth(public, admin *echo.Echo, d serverDeps) (background []func(ctx context.Context), err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	km, err := keys.Open(ctx, d.store, d.secret, d.oldSecrets, d.now)
+	km, err := openKeys(ctx, d)
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	registerKeysAdmin(admin, km, d)
 	provider, err := oauth.New(oauth.Options{
 		Issuer:               d.cfg.Issuer,
 		AccessTokenLifespan:  d.cfg.AccessTokenLifespan,
@@ -50,6 +53,7 @@ func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx conte
 		OAuth:                 provider,
 		Challenges:            challenges,
 		Keys:                  km,
+		JWKSMaxAge:            km.PrepublishWindow(),
 		Sessions:              managerSessions{newSessionManager(d)},
 		RequireBrowserSession: true,
 		LoginPath:             pages.LoginPath,
@@ -63,7 +67,7 @@ func registerOAuth(public *echo.Echo, d serverDeps) (background []func(ctx conte
 	h.Register(public)
 
 	janitor := &oauth.Janitor{Store: d.store, Now: d.now, Logger: d.logger}
-	return []func(ctx context.Context){janitor.Run}, nil
+	return []func(ctx context.Context){janitor.Run, km.Run}, nil
 }
 
 // newSessionManager is the browser session manager the authorization

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/signet-idp/signet/internal/keys"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -78,6 +79,10 @@ type Registration struct {
 	TokenEndpointAuthMethod string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
+	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
+	// RS256, ES256 or EdDSA; empty means the default, RS256. (The server
+	// signs with it only when that algorithm is configured.)
+	IDTokenSignedResponseAlg string
 }
 
 var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone}
@@ -129,6 +134,11 @@ func Validate(r Registration) (Registration, error) {
 	if r.TokenEndpointAuthMethod == storage.AuthMethodNone && slices.Contains(r.GrantTypes, GrantClientCredentials) {
 		return r, invalid("grant_types", "a public client (token_endpoint_auth_method none) cannot use client_credentials")
 	}
+	r.IDTokenSignedResponseAlg = strings.TrimSpace(r.IDTokenSignedResponseAlg)
+	if r.IDTokenSignedResponseAlg != "" && !keys.IsSupported(r.IDTokenSignedResponseAlg) {
+		return r, invalid("id_token_signed_response_alg", "%q is not supported (one of: %s)",
+			r.IDTokenSignedResponseAlg, strings.Join(keys.SupportedAlgorithms(), ", "))
+	}
 	if r.RedirectURIs, err = cleanURIs("redirect_uris", r.RedirectURIs); err != nil {
 		return r, err
 	}
@@ -155,18 +165,19 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 	}
 	now := s.clock()
 	c := storage.Client{
-		ID:                      id,
-		Name:                    r.Name,
-		RedirectURIs:            r.RedirectURIs,
-		PostLogoutRedirectURIs:  r.PostLogoutRedirectURIs,
-		GrantTypes:              r.GrantTypes,
-		ResponseTypes:           r.ResponseTypes,
-		Scopes:                  r.Scopes,
-		Audience:                []string{},
-		TokenEndpointAuthMethod: r.TokenEndpointAuthMethod,
-		FirstParty:              r.FirstParty,
-		CreatedAt:               now,
-		UpdatedAt:               now,
+		ID:                       id,
+		Name:                     r.Name,
+		RedirectURIs:             r.RedirectURIs,
+		PostLogoutRedirectURIs:   r.PostLogoutRedirectURIs,
+		GrantTypes:               r.GrantTypes,
+		ResponseTypes:            r.ResponseTypes,
+		Scopes:                   r.Scopes,
+		Audience:                 []string{},
+		TokenEndpointAuthMethod:  r.TokenEndpointAuthMethod,
+		FirstParty:               r.FirstParty,
+		IDTokenSignedResponseAlg: r.IDTokenSignedResponseAlg,
+		CreatedAt:                now,
+		UpdatedAt:                now,
 	}
 	var secret string
 	if !c.Public() {

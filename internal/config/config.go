@@ -113,7 +113,32 @@ type Config struct {
 	Argon2Memory      uint32
 	Argon2Time        uint32
 	Argon2Parallelism uint8
+
+	// --- Signing keys (issue 4: rotation, algorithms) ---
+
+	// KeyRotationPeriod is how long a signing key signs before the next
+	// one takes over; 0 turns automatic rotation off (`signet keys
+	// rotate` still works). Default 30 days.
+	KeyRotationPeriod time.Duration
+	// KeyPrepublishWindow is the JWKS cache lifetime (its Cache-Control
+	// max-age) and so how long a new key is published before it signs
+	// (plus one KeyRefreshInterval). Default 1h: short enough that `signet
+	// keys rotate` takes effect within the hour, long enough that relying
+	// parties fetch the JWKS rarely.
+	KeyPrepublishWindow time.Duration
+	// KeyRefreshInterval is how often each replica runs the rotation step
+	// and reloads the keys from the database (how soon it notices another
+	// replica's change).
+	KeyRefreshInterval time.Duration
+	// SigningAlgorithms get a current key each (RS256 always does). Default
+	// RS256 only: every relying party reads RSA keys, while some older
+	// JWKS parsers reject a set holding key types they do not know (OKP);
+	// ES256 and EdDSA are opt-in for the clients that ask for them.
+	SigningAlgorithms []string
 }
+
+// SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
+var SupportedSigningAlgorithms = []string{"RS256", "ES256", "EdDSA"}
 
 // Registration reports whether people may sign up: RegistrationEnabled
 // when set, otherwise on with --dev and off without.
@@ -165,6 +190,11 @@ func Default() Config {
 		Argon2Memory:              64 * 1024,
 		Argon2Time:                1,
 		Argon2Parallelism:         2,
+
+		KeyRotationPeriod:   30 * 24 * time.Hour,
+		KeyPrepublishWindow: time.Hour,
+		KeyRefreshInterval:  15 * time.Second,
+		SigningAlgorithms:   []string{"RS256"},
 	}
 }
 
@@ -262,6 +292,17 @@ func (c Config) Validate() error {
 		lu, err := url.Parse(c.BrandLogoURL)
 		check(err != nil || !(lu.Scheme == "https" && lu.Host != "" || lu.Scheme == "" && lu.Host == "" && strings.HasPrefix(lu.Path, "/")),
 			"brand logo URL %q must be an https URL or a path on Signet", c.BrandLogoURL)
+	}
+
+	// Signing keys.
+	check(c.KeyPrepublishWindow < time.Second, "key prepublication window (JWKS max-age) must be at least 1s")
+	check(c.KeyRefreshInterval <= 0 || c.KeyRefreshInterval >= c.KeyPrepublishWindow,
+		"key refresh interval must be positive and shorter than the key prepublication window")
+	check(c.KeyRotationPeriod < 0 || (c.KeyRotationPeriod > 0 && c.KeyRotationPeriod <= c.KeyPrepublishWindow+c.KeyRefreshInterval),
+		"key rotation period must be 0 (no automatic rotation) or longer than the prepublication window plus the refresh interval")
+	for _, a := range c.SigningAlgorithms {
+		check(!slices.Contains(SupportedSigningAlgorithms, a), "signing algorithm %q must be one of %s",
+			a, strings.Join(SupportedSigningAlgorithms, ", "))
 	}
 
 	if len(problems) == 0 {

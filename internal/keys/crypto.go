@@ -65,15 +65,20 @@ func encryptPrivate(priv crypto.Signer, kid string, secret []byte) ([]byte, erro
 	return gcm.Seal(out, nonce, der, []byte(kid)), nil
 }
 
-// decryptPrivate opens k's private key with the first secret that fits.
-func decryptPrivate(k *storage.SigningKey, secrets [][]byte) (crypto.Signer, error) {
-	for _, s := range secrets {
+// decryptPrivate opens k's private key with the first secret that fits and
+// says which one (0: the current secret; more: an old one).
+func decryptPrivate(k *storage.SigningKey, secrets [][]byte) (crypto.Signer, int, error) {
+	for i, s := range secrets {
 		if priv, err := openPrivate(k.PrivateKey, k.ID, s); err == nil {
-			return priv, nil
+			return priv, i, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: key %s", ErrNoUsableKey, k.ID)
+	return nil, -1, fmt.Errorf("%w: key %s", errUndecryptable, k.ID)
 }
+
+// errUndecryptable: no configured secret opens the private key. Alone it
+// cannot tell a corrupted row from a wrong secret.
+var errUndecryptable = errors.New("the private key does not decrypt with the configured secret or old secrets")
 
 func openPrivate(sealed []byte, kid string, secret []byte) (crypto.Signer, error) {
 	gcm, err := newGCM(secret)

@@ -21,11 +21,11 @@ var (
 func TestOpenCreatesOneKeyAndReusesIt(t *testing.T) {
 	ctx := t.Context()
 	s := memory.New()
-	m1, err := Open(ctx, s, secret1, nil, nil)
+	m1, err := Open(ctx, s, Options{Secret: secret1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1, err := m1.Current(ctx)
+	k1, err := m1.Current(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +37,11 @@ func TestOpenCreatesOneKeyAndReusesIt(t *testing.T) {
 		t.Fatalf("private key is %T, want a 2048-bit *rsa.PrivateKey", k1.Private)
 	}
 
-	m2, err := Open(ctx, s, secret1, nil, nil)
+	m2, err := Open(ctx, s, Options{Secret: secret1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, _ := m2.Current(ctx)
+	k2, _ := m2.Current(ctx, "")
 	if k2.ID != k1.ID || !rsaKey.Equal(k2.Private) {
 		t.Fatalf("second start made another key: %s vs %s", k2.ID, k1.ID)
 	}
@@ -58,11 +58,11 @@ func TestOpenCreatesOneKeyAndReusesIt(t *testing.T) {
 func TestPrivateKeyIsEncryptedAtRest(t *testing.T) {
 	ctx := t.Context()
 	s := memory.New()
-	m, err := Open(ctx, s, secret1, nil, nil)
+	m, err := Open(ctx, s, Options{Secret: secret1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := m.Current(ctx)
+	k, _ := m.Current(ctx, "")
 	der, _ := x509.MarshalPKCS8PrivateKey(k.Private)
 	stored, err := s.GetKey(ctx, k.ID)
 	if err != nil {
@@ -83,13 +83,13 @@ func TestPrivateKeyIsEncryptedAtRest(t *testing.T) {
 func TestWrongSecretRefusesAndOldSecretWorks(t *testing.T) {
 	ctx := t.Context()
 	s := memory.New()
-	m, err := Open(ctx, s, secret1, nil, nil)
+	m, err := Open(ctx, s, Options{Secret: secret1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := m.Current(ctx)
+	want, _ := m.Current(ctx, "")
 
-	if _, err := Open(ctx, s, secret2, nil, nil); !errors.Is(err, ErrNoUsableKey) {
+	if _, err := Open(ctx, s, Options{Secret: secret2}); !errors.Is(err, ErrNoUsableKey) {
 		t.Fatalf("Open with another secret: %v, want ErrNoUsableKey", err)
 	}
 	all, _ := s.ListKeys(ctx)
@@ -97,11 +97,11 @@ func TestWrongSecretRefusesAndOldSecretWorks(t *testing.T) {
 		t.Fatalf("a wrong secret created keys: %d stored", len(all))
 	}
 
-	m2, err := Open(ctx, s, secret2, [][]byte{secret1}, nil)
+	m2, err := Open(ctx, s, Options{Secret: secret2, OldSecrets: [][]byte{secret1}})
 	if err != nil {
 		t.Fatalf("Open with the old secret listed: %v", err)
 	}
-	got, _ := m2.Current(ctx)
+	got, _ := m2.Current(ctx, "")
 	if got.ID != want.ID {
 		t.Fatalf("old secret: kid %s, want %s", got.ID, want.ID)
 	}
@@ -124,12 +124,12 @@ func runConcurrentOpen(t *testing.T, s Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			m, err := Open(ctx, s, secret1, nil, nil)
+			m, err := Open(ctx, s, Options{Secret: secret1})
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			k, _ := m.Current(ctx)
+			k, _ := m.Current(ctx, "")
 			ids[i] = k.ID
 		}()
 	}

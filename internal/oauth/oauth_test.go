@@ -34,11 +34,12 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newTestProvider(t *testing.T) (*Provider, *memory.Store, *fakeClock) {
+func newTestProvider(t testing.TB) (*Provider, *memory.Store, *fakeClock) {
 	t.Helper()
 	s := memory.New()
 	ck := &fakeClock{t: time.Now()}
-	km, err := keys.Open(context.Background(), s, []byte(secret), nil, ck.Now)
+	km, err := keys.Open(context.Background(), s, keys.Options{Secret: []byte(secret), Now: ck.Now,
+		Algorithms: keys.SupportedAlgorithms()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func newTestProvider(t *testing.T) (*Provider, *memory.Store, *fakeClock) {
 
 func TestNewRefusesShortSecrets(t *testing.T) {
 	s := memory.New()
-	km, err := keys.Open(context.Background(), s, []byte(secret), nil, nil)
+	km, err := keys.Open(context.Background(), s, keys.Options{Secret: []byte(secret)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestAdapterTransactionsJoinInTx(t *testing.T) {
 func TestSignerPutsKidAndVerifies(t *testing.T) {
 	p, _, _ := newTestProvider(t)
 	ctx := context.Background()
-	k, _ := p.signer.keys.Current(ctx)
+	k, _ := p.signer.keys.Current(ctx, "")
 	tok, _, err := p.signer.Generate(ctx, jwt.MapClaims{"sub": "u1", "iss": "https://id.example.com",
 		"exp": time.Now().Add(-time.Minute).Unix()}, &jwt.Headers{Extra: map[string]interface{}{"kid": "stale"}})
 	if err != nil {
@@ -278,7 +279,10 @@ func TestSignerPutsKidAndVerifies(t *testing.T) {
 		t.Fatalf("kid %q, want the signing key %q", kid, k.ID)
 	}
 	pub, _ := p.signer.keys.PublicKeys(ctx)
-	if _, err := jws.Verify(pub[0]); err != nil {
+	set := jose.JSONWebKeySet{Keys: pub}
+	if found := set.Key(k.ID); len(found) != 1 {
+		t.Fatalf("signing key %s not published", k.ID)
+	} else if _, err := jws.Verify(found[0]); err != nil {
 		t.Fatalf("not verifiable with the published key: %v", err)
 	}
 	// Expired hints are still hints.

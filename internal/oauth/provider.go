@@ -146,7 +146,7 @@ func New(o Options) (*Provider, error) {
 	sg := &signer{keys: o.Keys}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
-		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: sg, Config: cfg},
+		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}
 	provider := compose.Compose(cfg, ad, strategy,

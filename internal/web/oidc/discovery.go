@@ -1,9 +1,14 @@
 package oidc
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
@@ -40,9 +45,9 @@ type discovery struct {
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
 }
 
-func discoveryDocument(issuer, endSessionPath string) ([]byte, error) {
+func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 	if issuer == "" {
-		return nil, errors.New("oidc: issuer is required")
+		return discovery{}, errors.New("oidc: issuer is required")
 	}
 	d := discovery{
 		Issuer:                            issuer,
@@ -57,7 +62,6 @@ func discoveryDocument(issuer, endSessionPath string) ([]byte, error) {
 		ResponseModesSupported:            []string{"query", "form_post"},
 		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 		RevocationAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post", "none"},
 		IntrospectionAuthMethodsSupported: []string{"client_secret_basic"},
@@ -68,22 +72,65 @@ func discoveryDocument(issuer, endSessionPath string) ([]byte, error) {
 	if endSessionPath != "" {
 		d.EndSessionEndpoint = issuer + endSessionPath
 	}
-	return json.MarshalIndent(d, "", "  ")
+	return d, nil
 }
 
+// serveDiscovery answers the provider metadata. id_token_signing_alg_values_supported
+// is what can be signed now: the algorithms with a current key.
 func (h *Handler) serveDiscovery(c echo.Context) error {
+	d := h.discovery
+	d.IDTokenSigningAlgValuesSupported = h.keys.Algorithms(c.Request().Context())
+	if len(d.IDTokenSigningAlgValuesSupported) == 0 {
+		d.IDTokenSigningAlgValuesSupported = []string{"RS256"}
+	}
+	body, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return h.jsonFailure(c, err)
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-	return c.JSONBlob(http.StatusOK, h.discovery)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
-// serveJWKS publishes every public key. RPs may cache the set for 15
-// minutes; a token with an unknown kid makes them fetch it again, and keys
-// are published before they sign.
+// serveJWKS publishes every public key: next keys (not signing yet),
+// current and retired ones (until every token they signed has expired),
+// each with kid, use and alg. Relying parties may cache the set for
+// max-age, the keys' prepublication window: a key is published at least
+// that long before it signs, so a cached set always holds the signer. The
+// ETag is strong (a hash of the exact body, the same on every replica
+// with the same keys), and If-None-Match gets 304.
 func (h *Handler) serveJWKS(c echo.Context) error {
 	keys, err := h.keys.PublicKeys(c.Request().Context())
 	if err != nil {
 		return h.jsonFailure(c, err)
 	}
-	c.Response().Header().Set("Cache-Control", "public, max-age=900")
-	return c.JSON(http.StatusOK, jose.JSONWebKeySet{Keys: keys})
+	if keys == nil {
+		keys = []jose.JSONWebKey{}
+	}
+	body, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
+	if err != nil {
+		return h.jsonFailure(c, err)
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	hdr := c.Response().Header()
+	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(h.jwksMaxAge/time.Second)))
+	hdr.Set("ETag", etag)
+	if etagMatches(c.Request().Header.Values("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+// etagMatches applies If-None-Match (RFC 9110 §13.1.2: weak comparison,
+// "*" matches anything).
+func etagMatches(values []string, etag string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -67,9 +67,13 @@ type Challenges interface {
 
 var _ Challenges = (*oauth.Challenges)(nil)
 
-// PublicKeys is what the JWKS endpoint needs of the key provider.
+// PublicKeys is what the JWKS endpoint and discovery need of the key
+// provider.
 type PublicKeys interface {
+	// PublicKeys returns every published key (next, current, retired).
 	PublicKeys(ctx context.Context) ([]jose.JSONWebKey, error)
+	// Algorithms lists the algorithms with a current key, RS256 first.
+	Algorithms(ctx context.Context) []string
 }
 
 // BrowserSession is a signed-in browser (single sign-on).
@@ -102,6 +106,10 @@ type Options struct {
 	OAuth      OAuth
 	Challenges Challenges
 	Keys       PublicKeys
+	// JWKSMaxAge is the Cache-Control max-age of the JWKS: the keys'
+	// prepublication window (a key is published at least this long before
+	// it signs). 0: one hour.
+	JWKSMaxAge time.Duration
 	// Sessions finds SSO sessions (nil: NoBrowserSessions).
 	Sessions BrowserSessions
 	// RequireBrowserSession makes the resume endpoint insist that the
@@ -123,18 +131,19 @@ type Handler struct {
 	oauth       OAuth
 	challenges  Challenges
 	keys        PublicKeys
+	jwksMaxAge  time.Duration
 	sessions    BrowserSessions
 	requireSess bool
 	loginPath   string
 	logger      *slog.Logger
 	now         func() time.Time
-	discovery   []byte
+	discovery   discovery
 }
 
 // New returns the handler.
 func New(o Options) (*Handler, error) {
 	h := &Handler{
-		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys,
+		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
 		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
 		logger: o.Logger, now: o.Now,
 	}
@@ -149,6 +158,9 @@ func New(o Options) (*Handler, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.jwksMaxAge <= 0 {
+		h.jwksMaxAge = time.Hour
 	}
 	d, err := discoveryDocument(o.Issuer, o.EndSessionPath)
 	if err != nil {

@@ -73,7 +73,7 @@ func newEnv(t testing.TB, s storage.Store) *env {
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
 	ctx := context.Background()
-	km, err := keys.Open(ctx, s, []byte(testSecret), nil, ck.Now)
+	km, err := keys.Open(ctx, s, keys.Options{Secret: []byte(testSecret), Now: ck.Now, Algorithms: keys.SupportedAlgorithms()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func newEnv(t testing.TB, s storage.Store) *env {
 		t.Fatal(err)
 	}
 	ch := oauth.NewChallenges(s, 30*time.Minute, ck.Now).WithIDTokenHints(p)
-	h, err := oidc.New(oidc.Options{Issuer: issuer, OAuth: p, Challenges: ch, Keys: km, Now: ck.Now})
+	h, err := oidc.New(oidc.Options{Issuer: issuer, OAuth: p, Challenges: ch, Keys: km, JWKSMaxAge: km.PrepublishWindow(), Now: ck.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
