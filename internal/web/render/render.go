@@ -47,6 +47,10 @@ type Common struct {
 	// SignedInAs names the person signed in (empty: nobody, and no
 	// sign-out button).
 	SignedInAs string
+	// AccountLink and AdminLink show links to the account page and the
+	// admin console in the header (only with SignedInAs).
+	AccountLink bool
+	AdminLink   bool
 }
 
 // LoginPage is the sign-in form.
@@ -66,6 +70,10 @@ type LoginPage struct {
 	Error string
 	// Notice is neutral information (why the password is asked again).
 	Notice string
+	// ForgotPasswordURL and RegisterURL link to the self-service pages
+	// (empty: not offered).
+	ForgotPasswordURL string
+	RegisterURL       string
 }
 
 // Scope is one requested scope in plain words.
@@ -129,11 +137,29 @@ type brandView struct {
 	ShowPoweredBy bool
 }
 
+// Page widths: the default card suits a single form; the account page
+// and the admin console need more room.
+const (
+	widthNarrow = ""
+	widthMedium = "medium"
+	widthWide   = "wide"
+)
+
 type view struct {
 	Title  string
 	Brand  brandView
 	Common Common
 	Data   any
+	// Width is "", "medium" or "wide".
+	Width string
+	// Nav is the admin console's section navigation (empty elsewhere).
+	Nav []navLink
+}
+
+type navLink struct {
+	Href    string
+	Text    string
+	Current bool
 }
 
 // Renderer renders the pages. Safe for concurrent use.
@@ -144,7 +170,9 @@ type Renderer struct {
 	cssVersion string
 }
 
-var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home"}
+var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
+	"message", "register", "forgot_password", "reset_password", "account",
+	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit"}
 
 // New parses the embedded templates and checks the branding.
 func New(b Branding) (*Renderer, error) {
@@ -181,7 +209,7 @@ func newFromFS(fsys fs.FS, b Branding) (*Renderer, error) {
 	brand.StylesheetURL = StylesheetPath + "?v=" + r.cssVersion
 	r.brand = brand
 
-	layout, err := template.New("layout").Option("missingkey=error").ParseFS(fsys, "layout.html")
+	layout, err := template.New("layout").Funcs(funcs).Option("missingkey=error").ParseFS(fsys, "layout.html", "partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
 	}
@@ -251,8 +279,13 @@ func (r *Renderer) Home(w http.ResponseWriter, status int, p HomePage) error {
 // render executes into a buffer first, so a template failure never leaves
 // half a page on the wire.
 func (r *Renderer) render(w http.ResponseWriter, status int, page, title string, common Common, data any) error {
+	return r.renderView(w, status, page, view{Title: title, Common: common, Data: data})
+}
+
+func (r *Renderer) renderView(w http.ResponseWriter, status int, page string, v view) error {
+	v.Brand = r.brand
 	var buf bytes.Buffer
-	if err := r.pages[page].ExecuteTemplate(&buf, "layout", view{Title: title, Brand: r.brand, Common: common, Data: data}); err != nil {
+	if err := r.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	h := w.Header()

@@ -1,0 +1,185 @@
+package render
+
+import (
+	"net/http"
+	"time"
+)
+
+// Sections of the admin console, for its navigation.
+const (
+	AdminUsers   = "users"
+	AdminRoles   = "roles"
+	AdminClients = "clients"
+	AdminAudit   = "audit"
+)
+
+var adminSections = []navLink{
+	{Href: "/admin/users", Text: "Users"},
+	{Href: "/admin/roles", Text: "Roles"},
+	{Href: "/admin/clients", Text: "Clients"},
+	{Href: "/admin/audit", Text: "Audit log"},
+}
+
+func adminNav(current string) []navLink {
+	out := make([]navLink, len(adminSections))
+	copy(out, adminSections)
+	for i := range out {
+		out[i].Current = out[i].Href == "/admin/"+current
+	}
+	return out
+}
+
+// AdminUser is a user as the console lists and shows it.
+type AdminUser struct {
+	ID            string
+	Username      string
+	Email         string
+	Name          string
+	EmailVerified bool
+	Disabled      bool
+	Roles         []string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// AdminUsersPage lists users, a page at a time.
+type AdminUsersPage struct {
+	Common
+	Flash string
+	// Query is the search text.
+	Query string
+	Users []AdminUser
+	// Page is 1-based; PrevURL and NextURL are empty at the ends.
+	Page    int
+	PrevURL string
+	NextURL string
+}
+
+// AdminRoleChoice is one checkbox of the roles form.
+type AdminRoleChoice struct {
+	Name        string
+	Description string
+	Checked     bool
+}
+
+// AdminUserPage shows one user and the actions on them.
+type AdminUserPage struct {
+	Common
+	Flash string
+	// Error is the service's refusal (the last administrator) or a failure.
+	Error string
+	User  AdminUser
+	Roles []AdminRoleChoice
+	// Self: the user is the administrator looking at the page.
+	Self bool
+}
+
+// AdminRole is one row of the roles page.
+type AdminRole struct {
+	Name        string
+	Description string
+	// Builtin roles (admin, user) cannot be deleted.
+	Builtin   bool
+	CreatedAt time.Time
+}
+
+// AdminRolesPage lists roles and has the form creating one.
+type AdminRolesPage struct {
+	Common
+	Flash string
+	Error string
+	Roles []AdminRole
+	// Name and Description re-fill the form after an error.
+	Name        string
+	Description string
+	Errors      FieldErrors
+}
+
+// AdminClient is one row of the clients page.
+type AdminClient struct {
+	ID           string
+	Name         string
+	RedirectURIs []string
+	AuthMethod   string
+	FirstParty   bool
+	CreatedAt    time.Time
+}
+
+// AdminClientForm re-fills the create-client form.
+type AdminClientForm struct {
+	Name                   string
+	RedirectURIs           string
+	PostLogoutRedirectURIs string
+	AuthMethod             string
+	FirstParty             bool
+}
+
+// AdminClientsPage lists clients and has the form registering one.
+type AdminClientsPage struct {
+	Common
+	Flash   string
+	Error   string
+	Clients []AdminClient
+	Form    AdminClientForm
+	Errors  FieldErrors
+}
+
+// AdminClientCreatedPage shows a new client with its secret, this once.
+type AdminClientCreatedPage struct {
+	Common
+	Client AdminClient
+	// Secret is empty for a public client.
+	Secret string
+}
+
+// AdminAuditEvent is one line of the audit log.
+type AdminAuditEvent struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Target string
+	IP     string
+	// Details are "key=value" pairs, sorted.
+	Details []string
+}
+
+// AdminAuditPage shows the latest audit events.
+type AdminAuditPage struct {
+	Common
+	Events []AdminAuditEvent
+	Limit  int
+}
+
+func (r *Renderer) admin(w http.ResponseWriter, status int, page, section, title string, common Common, data any) error {
+	return r.renderView(w, status, page, view{Title: title + " · Admin", Common: common, Data: data, Width: widthWide, Nav: adminNav(section)})
+}
+
+// AdminUsers renders the user list.
+func (r *Renderer) AdminUsers(w http.ResponseWriter, status int, p AdminUsersPage) error {
+	return r.admin(w, status, "admin_users", AdminUsers, "Users", p.Common, p)
+}
+
+// AdminUser renders one user.
+func (r *Renderer) AdminUser(w http.ResponseWriter, status int, p AdminUserPage) error {
+	return r.admin(w, status, "admin_user", AdminUsers, p.User.Username, p.Common, p)
+}
+
+// AdminRoles renders the roles page.
+func (r *Renderer) AdminRoles(w http.ResponseWriter, status int, p AdminRolesPage) error {
+	return r.admin(w, status, "admin_roles", AdminRoles, "Roles", p.Common, p)
+}
+
+// AdminClients renders the clients page.
+func (r *Renderer) AdminClients(w http.ResponseWriter, status int, p AdminClientsPage) error {
+	return r.admin(w, status, "admin_clients", AdminClients, "Clients", p.Common, p)
+}
+
+// AdminClientCreated renders a new client with its one-time secret.
+func (r *Renderer) AdminClientCreated(w http.ResponseWriter, status int, p AdminClientCreatedPage) error {
+	return r.admin(w, status, "admin_client_created", AdminClients, "Client created", p.Common, p)
+}
+
+// AdminAudit renders the audit log.
+func (r *Renderer) AdminAudit(w http.ResponseWriter, status int, p AdminAuditPage) error {
+	return r.admin(w, status, "admin_audit", AdminAudit, "Audit log", p.Common, p)
+}
