@@ -103,3 +103,38 @@ type HintVerifier interface {
 type Audit interface {
 	AppendAudit(ctx context.Context, e storage.AuditEvent) error
 }
+
+// Signup is what the registration and verification pages need.
+type Signup interface {
+	RegistrationEnabled() bool
+	// Register answers field errors as accounts.ValidationErrors and
+	// accounts.ErrRegistrationDisabled when sign-up is off.
+	Register(ctx context.Context, r accounts.Registration) (accounts.User, error)
+	// VerifyEmail answers accounts.ErrInvalidToken or
+	// accounts.ErrExpiredToken for a link that cannot be used.
+	VerifyEmail(ctx context.Context, token string) (accounts.User, error)
+}
+
+// Recovery is what the forgotten-password pages need.
+type Recovery interface {
+	// RequestPasswordReset answers nil whether or not the address has an
+	// account; only a malformed address is a field error.
+	RequestPasswordReset(ctx context.Context, email string) error
+	// ResetPassword ends the user's sessions and revokes their tokens.
+	ResetPassword(ctx context.Context, token, newPassword string) (accounts.User, error)
+}
+
+// AccountSettings is what the account page needs: the signed-in person's
+// own profile, password, apps and sessions.
+type AccountSettings interface {
+	GetUser(ctx context.Context, ref string) (accounts.User, error)
+	UpdateProfile(ctx context.Context, userID, name string) (accounts.User, error)
+	ChangeEmail(ctx context.Context, userID, newEmail, password string) (accounts.User, error)
+	SendVerification(ctx context.Context, ref string) error
+	ChangePassword(ctx context.Context, c accounts.PasswordChange) error
+	DeleteAccount(ctx context.Context, userID, password string) error
+	ConnectedApps(ctx context.Context, userID string) ([]accounts.ConnectedApp, error)
+	RevokeApp(ctx context.Context, userID, clientID string) error
+	Sessions(ctx context.Context, userID string) ([]storage.Session, error)
+	SignOutOtherSessions(ctx context.Context, userID, keepSessionID string) (int, error)
+}

@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/mail/mailtest"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
@@ -179,14 +182,34 @@ type env struct {
 	ch    *fakeChallenges
 	clock *clock
 	alice accounts.User
+	// outbox receives the accounts service's mails.
+	outbox *mailtest.Outbox
 }
 
-func newEnv(t *testing.T) *env {
+// envOptions switch on the self-service pages (sign-up, reset, account).
+type envOptions struct {
+	selfService  bool
+	registration bool
+}
+
+func newEnv(t *testing.T, opts ...envOptions) *env {
 	t.Helper()
+	var o envOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	st := memory.New()
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	h := accounts.PasswordHasher{Memory: 64, Time: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-	acc := accounts.NewService(st, accounts.Options{Hasher: &h, Now: clk.Now})
+	outbox := &mailtest.Outbox{}
+	composer, err := mail.NewComposer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := accounts.NewService(st, accounts.Options{
+		Hasher: &h, Now: clk.Now, Issuer: "https://id.example", RegistrationEnabled: o.registration,
+		Mailer: mail.Postman{Composer: composer, Sender: outbox}, Audit: audit.New(st, clk.Now, nil),
+	})
 	ctx := t.Context()
 	alice, err := acc.CreateUser(ctx, accounts.NewUser{Username: "alice", Email: "alice@example.com", Name: "Alice", Password: alicePassword, Roles: []string{"user"}})
 	if err != nil {
@@ -213,7 +236,7 @@ func newEnv(t *testing.T) *env {
 	}
 	fc := &fakeChallenges{byValue: map[string]*Challenge{}}
 	flaky := &flakyStore{Store: st}
-	h2, err := New(Config{
+	cfg := Config{
 		Render:     rd,
 		Sessions:   sessions.NewManager(flaky, sessions.Options{Now: clk.Now}),
 		Throttle:   sessions.NewThrottle(st, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, clk.Now),
@@ -225,7 +248,15 @@ func newEnv(t *testing.T) *env {
 		Hints:      fakeHints{},
 		Audit:      st,
 		Now:        clk.Now,
-	})
+	}
+	if o.selfService {
+		cfg.Signup, cfg.Recovery, cfg.Account = acc, acc, acc
+		cfg.IsAdmin = func(ctx context.Context, id string) bool {
+			roles, err := st.ListUserRoles(ctx, id)
+			return err == nil && slices.Contains(roles, storage.RoleAdmin)
+		}
+	}
+	h2, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +264,7 @@ func newEnv(t *testing.T) *env {
 	h2.Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice}
+	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice, outbox: outbox}
 }
 
 // browser is a cookie-keeping client that does not follow redirects.

@@ -64,7 +64,7 @@ func (h *Handler) loginForm(c echo.Context) error {
 		if s != nil {
 			return c.Redirect(http.StatusSeeOther, orHome(returnTo))
 		}
-		return h.cfg.Render.Login(c.Response(), http.StatusOK, render.LoginPage{Common: h.common(c, nil), ReturnTo: returnTo})
+		return h.renderLogin(c, http.StatusOK, render.LoginPage{Common: h.common(c, nil), ReturnTo: returnTo})
 	}
 	ch, err := h.cfg.Challenges.Challenge(ctx, value)
 	if err != nil {
@@ -96,7 +96,7 @@ func (h *Handler) loginForm(c echo.Context) error {
 			page.Username = page.SignedInAs
 		}
 	}
-	return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+	return h.renderLogin(c, http.StatusOK, page)
 }
 
 // login checks the password and starts a fresh session.
@@ -148,7 +148,7 @@ func (h *Handler) login(c echo.Context) error {
 		h.audit(c, orUnknown(userID), audit.LoginLockout, "", nil)
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		page.Error = msgThrottled(wait)
-		return h.cfg.Render.Login(c.Response(), http.StatusTooManyRequests, page)
+		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
@@ -159,7 +159,7 @@ func (h *Handler) login(c echo.Context) error {
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
 		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)
 		page.Error = msgInvalidCredentials
-		return h.cfg.Render.Login(c.Response(), http.StatusUnauthorized, page)
+		return h.renderLogin(c, http.StatusUnauthorized, page)
 	}
 	if err != nil {
 		return h.fail(c, fmt.Errorf("authenticate: %w", err))
@@ -170,7 +170,7 @@ func (h *Handler) login(c echo.Context) error {
 		h.cfg.Logger.InfoContext(ctx, "login as another account than id_token_hint", "user_id", user.ID)
 		page.Error = msgOtherAccount
 		page.Username = ""
-		return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+		return h.renderLogin(c, http.StatusOK, page)
 	}
 	if err := h.cfg.Throttle.Succeeded(ctx, acctKey); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "could not clear login failures", "user_id", user.ID, "err", err)
@@ -192,7 +192,7 @@ func (h *Handler) login(c echo.Context) error {
 			page.Common = h.common(c, &s)
 			page.Error = msgOtherAccount
 			page.Username = ""
-			return h.cfg.Render.Login(c.Response(), http.StatusOK, page)
+			return h.renderLogin(c, http.StatusOK, page)
 		}
 		return h.badChallenge(c, err)
 	}
@@ -242,4 +242,20 @@ func orUnknown(userID string) string {
 		return audit.ActorAnonymous
 	}
 	return userID
+}
+
+// renderLogin shows the login form with the links to the self-service
+// pages that are on: a forgotten password, and sign-up (which carries the
+// app's sign-in along).
+func (h *Handler) renderLogin(c echo.Context, status int, page render.LoginPage) error {
+	if h.cfg.Recovery != nil {
+		page.ForgotPasswordURL = ForgotPasswordPath
+	}
+	if h.registrationOpen() {
+		page.RegisterURL = RegisterPath
+		if page.Challenge != "" {
+			page.RegisterURL = challengeURL(RegisterPath, page.Challenge)
+		}
+	}
+	return h.cfg.Render.Login(c.Response(), status, page)
 }

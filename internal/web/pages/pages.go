@@ -57,8 +57,18 @@ type Config struct {
 	// invalid.
 	Hints HintVerifier
 	// Audit records logins and logouts; nil records nothing.
-	Audit  Audit
-	Logger *slog.Logger
+	Audit Audit
+	// Signup serves /register and /verify-email; nil leaves them out.
+	Signup Signup
+	// Recovery serves /forgot-password and /reset-password; nil leaves
+	// them out.
+	Recovery Recovery
+	// Account serves /account; nil leaves it out.
+	Account AccountSettings
+	// IsAdmin, when set, decides whether the header links to the admin
+	// console for the signed-in user.
+	IsAdmin func(ctx context.Context, userID string) bool
+	Logger  *slog.Logger
 	// Secure marks the CSRF cookie Secure (the issuer is https).
 	Secure bool
 	// ResumePath is where the browser goes once login and consent are
@@ -134,6 +144,19 @@ func (h *Handler) Register(e *echo.Echo) {
 	// request; logoutPost checks the token itself for Signet's own forms.
 	e.POST(LogoutPath, h.logoutPost)
 	e.GET("/static/:name", h.static)
+	h.registerSelfService(e)
+}
+
+// CSRF is the pages' CSRF middleware, for other handlers on the same
+// listener (the admin console): one cookie, one hidden field, one
+// rejection page.
+func (h *Handler) CSRF() echo.MiddlewareFunc { return h.csrf }
+
+// CSRFToken is the token for the forms of a page the CSRF middleware
+// served ("" when it did not run).
+func CSRFToken(c echo.Context) string {
+	tok, _ := c.Get(csrfContextKey).(string)
+	return tok
 }
 
 // csrfRejected answers a form that did not come from Signet's own page.
@@ -159,8 +182,11 @@ func (h *Handler) common(c echo.Context, s *storage.Session) render.Common {
 		out.CSRFToken = tok
 	}
 	if s != nil && out.CSRFToken != "" {
-		if u, err := h.cfg.Users.GetUser(c.Request().Context(), s.UserID); err == nil {
+		ctx := c.Request().Context()
+		if u, err := h.cfg.Users.GetUser(ctx, s.UserID); err == nil {
 			out.SignedInAs = u.Username
+			out.AccountLink = h.cfg.Account != nil
+			out.AdminLink = h.cfg.IsAdmin != nil && h.cfg.IsAdmin(ctx, s.UserID)
 		}
 	}
 	return out
@@ -276,7 +302,8 @@ func (h *Handler) home(c echo.Context) error {
 		return h.fail(c, err)
 	}
 	common := h.common(c, s)
-	return h.cfg.Render.Home(c.Response(), http.StatusOK, render.HomePage{Common: common, Username: common.SignedInAs})
+	notice := homeFlash[TakeFlash(c, h.cfg.Secure)]
+	return h.cfg.Render.Home(c.Response(), http.StatusOK, render.HomePage{Common: common, Username: common.SignedInAs, Notice: notice})
 }
 
 // static serves the stylesheet (with branding) and any other embedded
