@@ -1,0 +1,22 @@
+// Package console serves the admin console: server-rendered pages under
+// /admin on the public listener, for people signed in (a browser session)
+// who hold the role admin. Anyone else is sent to the login page (not
+// signed in) or gets a 403 page.
+//
+// The console lists, searches and shows users and acts on them (roles,
+// disable and enable, verify the e-mail address, send a reset link, sign
+// out everywhere); it creates and deletes roles, registers and deletes
+// clients (a new client's secret is shown once, on the answer to the form
+// that created it), and shows the latest audit events.
+//
+// Every form carries the pages' CSRF token (the same middleware, cookie
+// and rejection page as the login form). Each change runs with the
+// administrator as the acting user (audit.WithActor), so the services
+// record who did it and refuse what an administrator may not do to their
+// own account or to the last administrator; the page shows their refusal.
+// A change answers with a redirect and a flash message
+// (post/redirect/get), except client registration, whose answer carries
+// the one-time secret.
+//
+// Handlers call the services through the small interfaces in deps.go.
+package console
