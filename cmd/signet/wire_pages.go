@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,10 +16,11 @@ import (
 )
 
 // registerPages mounts the pages people see (login, consent, logout and
-// the signed-out page, Signet's start page) and their stylesheet on the
-// public listener. The browser sessions are the ones the authorization
-// endpoint reads (newSessionManager), and the login challenges are the
-// ones it parks (newPagesChallenges).
+// the signed-out page, Signet's start page; sign-up, e-mail verification,
+// password reset and the account page) and their stylesheet on the public
+// listener, and the admin console next to them. The browser sessions are
+// the ones the authorization endpoint reads (newSessionManager), and the
+// login challenges are the ones it parks (newPagesChallenges).
 func registerPages(public *echo.Echo, d serverDeps) error {
 	rd, err := render.New(render.Branding{Name: d.cfg.BrandName, LogoURL: d.cfg.BrandLogoURL, AccentColor: d.cfg.BrandAccentColor})
 	if err != nil {
@@ -30,9 +32,10 @@ func registerPages(public *echo.Echo, d serverDeps) error {
 	if err != nil {
 		return err
 	}
+	sm := newSessionManager(d)
 	h, err := pages.New(pages.Config{
 		Render:     rd,
-		Sessions:   newSessionManager(d),
+		Sessions:   sm,
 		Throttle:   sessions.NewThrottle(d.store, sessions.DefaultAccountPolicy, sessions.DefaultIPPolicy, d.now),
 		Consents:   sessions.NewConsents(d.store, d.now),
 		Challenges: newPagesChallenges(d),
@@ -41,6 +44,10 @@ func registerPages(public *echo.Echo, d serverDeps) error {
 		Clients:    d.store,
 		Hints:      pages.KeyStoreHintVerifier{Keys: d.store, Issuer: d.cfg.Issuer},
 		Audit:      pageAudit{au},
+		Signup:     acc,
+		Recovery:   acc,
+		Account:    acc,
+		IsAdmin:    storeIsAdmin(d.store),
 		Logger:     d.logger,
 		Secure:     d.cfg.IssuerIsHTTPS(),
 		ResumePath: oidc.PathResume,
@@ -50,7 +57,16 @@ func registerPages(public *echo.Echo, d serverDeps) error {
 		return fmt.Errorf("pages: %w", err)
 	}
 	h.Register(public)
-	return nil
+	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au})
+}
+
+// storeIsAdmin reports whether the user holds the admin role, for the
+// pages' link to the admin console (the console checks for itself).
+func storeIsAdmin(st storage.Store) func(ctx context.Context, userID string) bool {
+	return func(ctx context.Context, userID string) bool {
+		roles, err := st.ListUserRoles(ctx, userID)
+		return err == nil && slices.Contains(roles, storage.RoleAdmin)
+	}
 }
 
 // pageAudit records the pages' events (logins, lockouts, consent, logout)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/sessions"
+	"github.com/signet-idp/signet/internal/web/console"
+	"github.com/signet-idp/signet/internal/web/render"
+)
+
+// consoleDeps are the pieces the console shares with the pages: one
+// renderer, the same browser sessions, the same CSRF middleware (one
+// cookie, one rejection page), the same accounts service and audit log.
+type consoleDeps struct {
+	render   *render.Renderer
+	sessions *sessions.Manager
+	csrf     echo.MiddlewareFunc
+	accounts *accounts.Service
+	audit    *audit.Service
+}
+
+// registerConsole mounts the admin console under /admin on the public
+// listener, for signed-in users with the admin role.
+func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
+	h, err := console.New(console.Config{
+		Render:      cd.render,
+		Sessions:    cd.sessions,
+		Accounts:    cd.accounts,
+		Clients:     clients.NewService(d.store, d.now),
+		Audit:       cd.audit,
+		CSRF:        cd.csrf,
+		Logger:      d.logger,
+		Secure:      d.cfg.IssuerIsHTTPS(),
+		AccountLink: true,
+	})
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	h.Register(public)
+	return nil
+}
