@@ -235,6 +235,7 @@ type browserIDClaims struct {
 	PreferredUsername string   `json:"preferred_username"`
 	Email             string   `json:"email"`
 	Roles             []string `json:"roles"`
+	EmailVerified     bool     `json:"email_verified"`
 }
 
 // browserRPResult is what one callback brought.
@@ -244,6 +245,9 @@ type browserRPResult struct {
 	Claims  browserIDClaims
 	Scopes  string
 	IDToken string
+	// Token is what the token endpoint answered (access and, with
+	// offline_access, refresh token).
+	Token *oauth2.Token
 }
 
 var browserRPPage = template.Must(template.New("rp").Parse(`<!doctype html><html><head><title>RP</title></head><body>` +
@@ -357,6 +361,7 @@ func (rp *browserRP) finish(r *http.Request) (browserRPResult, error) {
 		return res, errors.New("nonce mismatch")
 	}
 	res.IDToken = raw
+	res.Token = tok
 	res.Scopes, _ = tok.Extra("scope").(string)
 	return res, nil
 }
