@@ -2,13 +2,17 @@ package pages
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/render"
 )
 
@@ -102,7 +106,22 @@ func (h *Handler) register(c echo.Context) error {
 		Email:     formText(c, "email", maxEmail),
 		Name:      formText(c, "name", maxName),
 	}
-	_, err := h.cfg.Signup.Register(ctx, accounts.Registration{
+	// Sign-ups are counted per address and per client address (apart
+	// from logins): a taken address gets a notice mail, which must not
+	// become a way to flood someone's mailbox.
+	email := strings.TrimSpace(c.FormValue("email"))
+	acctKey := "register:" + sessions.AccountKey("", email)
+	ipKey := "register:" + sessions.IPKey(h.clientIP(c))
+	wait, err := h.cfg.Throttle.Wait(ctx, acctKey, ipKey)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		page.Error = "Too many sign-ups were sent from here or for this address. " + waitWords(wait)
+		return h.cfg.Render.Register(c.Response(), http.StatusTooManyRequests, page)
+	}
+	_, err = h.cfg.Signup.Register(ctx, accounts.Registration{
 		Username:        c.FormValue("username"),
 		Email:           c.FormValue("email"),
 		Name:            c.FormValue("name"),
@@ -110,6 +129,9 @@ func (h *Handler) register(c echo.Context) error {
 		PasswordConfirm: c.FormValue("password_confirm"),
 	})
 	if err == nil {
+		if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
+			h.cfg.Logger.WarnContext(ctx, "sign-up not counted", "err", err)
+		}
 		next := RegisterDonePath
 		if page.Challenge != "" {
 			next += "?" + url.Values{ChallengeParam: {page.Challenge}}.Encode()

@@ -2,6 +2,7 @@ package pages
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -183,6 +184,27 @@ func TestRegisterTakenAddressAnswersLikeSuccess(t *testing.T) {
 	if n := len(e.outbox.To("alice@example.com")); n != 1 {
 		t.Errorf("%d notices to the owner of the address", n)
 	}
+}
+
+// TestRegisterIsThrottledPerAddress: sign-ups naming one address are
+// slowed down (each taken one mails its owner a notice).
+func TestRegisterIsThrottledPerAddress(t *testing.T) {
+	e := selfEnv(t)
+	b := e.browser()
+	for i := range 5 {
+		form := b.get(RegisterPath)
+		p := b.post(RegisterPath, registration(csrfOf(t, form), "username", fmt.Sprintf("zoe%d", i), "email", "alice@example.com"))
+		wantRedirect(t, p, RegisterDonePath)
+	}
+	form := b.get(RegisterPath)
+	p := b.post(RegisterPath, registration(csrfOf(t, form), "username", "zoe9", "email", "alice@example.com"))
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "Too many sign-ups")
+	if n := len(e.outbox.To("alice@example.com")); n != 5 {
+		t.Errorf("%d notices to alice, want 5", n)
+	}
+	// Another address from the same place still works.
+	wantRedirect(t, b.post(RegisterPath, registration(csrfOf(t, form))), RegisterDonePath)
 }
 
 func TestRegistrationDisabledIsNotFound(t *testing.T) {
