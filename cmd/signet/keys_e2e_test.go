@@ -813,4 +813,14 @@ func TestKeysE2EDefaultOffersRS256Only(t *testing.T) {
 	if kids := jwksKids(t, x.ts.PublicURL); len(kids) != 1 {
 		t.Fatalf("JWKS has %d keys", len(kids))
 	}
+	// A client registered for an algorithm not offered gets a plain
+	// server_error naming it, never an ID token in another algorithm.
+	r := x.newRP(adminclient.ClientRegistration{})
+	setClientAlg(t, x.ts.Store, r.client.ClientID, "EdDSA")
+	code, f, _ := r.code(x.newUser())
+	_, err := r.conf.Exchange(x.ctx, code, oauth2.VerifierOption(f.verifier))
+	wantRetrieveError(t, err, http.StatusInternalServerError, "server_error")
+	if !strings.Contains(err.Error(), "EdDSA") {
+		t.Fatalf("error %v does not name the algorithm", err)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,24 @@ func openKeys(ctx context.Context, d serverDeps) (*keys.Manager, error) {
 		Now:              d.now,
 		Logger:           d.logger,
 	})
+}
+
+// warnClientAlgorithms logs the clients registered for an ID token
+// algorithm without a current key: their token requests fail until it is
+// configured.
+func warnClientAlgorithms(ctx context.Context, d serverDeps, km *keys.Manager) {
+	cs, err := d.store.ListClients(ctx)
+	if err != nil {
+		return
+	}
+	offered := km.Algorithms(ctx)
+	for _, c := range cs {
+		if c.IDTokenSignedResponseAlg != "" && !slices.Contains(offered, c.IDTokenSignedResponseAlg) {
+			d.logger.Warn("client asks for ID tokens in an algorithm this server does not offer; its token requests fail "+
+				"until the algorithm is added to --signing-algorithms", "client_id", c.ID,
+				"id_token_signed_response_alg", c.IDTokenSignedResponseAlg, "offered", offered)
+		}
+	}
 }
 
 // maxIDTokenLifetime is the longest an ID token may live: the configured

@@ -30,6 +30,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps) (background []func(ct
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
+	warnClientAlgorithms(ctx, d, km)
 	registerKeysAdmin(admin, km, d)
 	provider, err := oauth.New(oauth.Options{
 		Issuer:               d.cfg.Issuer,

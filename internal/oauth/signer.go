@@ -202,7 +202,14 @@ func (s idTokenStrategy) GenerateIDToken(ctx context.Context, lifespan time.Dura
 	if alg == "" && r != nil {
 		alg = clientAlg(r.GetClient())
 	}
-	return s.inner.GenerateIDToken(withAlg(ctx, alg), lifespan, r)
+	tok, err := s.inner.GenerateIDToken(withAlg(ctx, alg), lifespan, r)
+	if errors.Is(err, keys.ErrNoKey) {
+		// A client registered for an algorithm this server does not
+		// offer (not in --signing-algorithms): say so, not "unrecognizable".
+		return "", fosite.ErrServerError.WithWrap(err).WithDebug(err.Error()).WithHintf(
+			"The client's ID tokens must be signed with %s, which this server does not offer.", algFrom(withAlg(ctx, alg)))
+	}
+	return tok, err
 }
 
 func clientAlg(c fosite.Client) string {
