@@ -564,5 +564,5 @@ func TestConsoleClients(t *testing.T) {
 	wantStatus(t, b.send(ClientsPath, ClientsPath+"/"+cl.ID+"/delete", nil), http.StatusNotFound)
 
 	audits := b.get(AuditPath)
-	wantBody(t, audits, "client.create", "client.delete", cl.ID, e.root.ID, "name=Photo App")
+	wantBody(t, audits, "client.create", "client.delete", cl.ID, "root <span class=\"muted id\">"+e.root.ID, "name=Photo App")
 }

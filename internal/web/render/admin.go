@@ -138,7 +138,11 @@ type AdminAuditEvent struct {
 	Actor  string
 	Action string
 	Target string
-	IP     string
+	// ActorName and TargetName are the user names of actor and target
+	// when they are users ("" otherwise).
+	ActorName  string
+	TargetName string
+	IP         string
 	// Details are "key=value" pairs, sorted.
 	Details []string
 }
