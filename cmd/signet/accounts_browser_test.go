@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/mail/smtptest"
 	"github.com/signet-idp/signet/internal/storage"
@@ -284,8 +285,29 @@ func TestBrowserAdminGrantsRole(t *testing.T) {
 	if err != nil || !slices.Equal(roles, []string{"editor", "user"}) {
 		t.Fatalf("bob's roles = %v, %v", roles, err)
 	}
+	b.screenshot("admin-user", 1280)
+
+	// A client registered in the console shows its secret once.
+	b.submit(`nav.sections a[href="/admin/clients"]`)
+	b.fill("client-name", "Reports", "client-redirects", "https://reports.example/callback")
+	b.submit(`form[action="/admin/clients"] button[type="submit"]`)
+	b.expectText("Reports is registered", "Copy the client secret now")
+	b.screenshot("admin-client-created", 390)
+	secret := runIn(b, "secret", chromedp.Text(chromedp.CSS(`code.secret`)))
+	clientID := runIn(b, "client id", chromedp.Text(chromedp.CSS(`code.copy:not(.secret)`)))
+	cl, err := ts.Store.GetClient(ctx, strings.TrimSpace(clientID))
+	if err != nil || !clients.SecretMatches(cl.SecretHash, strings.TrimSpace(secret)) {
+		t.Fatalf("console client %q: %v (secret matches: %v)", clientID, err, err == nil && clients.SecretMatches(cl.SecretHash, secret))
+	}
+	b.submit(`nav.sections a[href="/admin/clients"]`)
+	if strings.Contains(b.bodyText(), strings.TrimSpace(secret)) {
+		t.Error("the client list shows the secret again")
+	}
+	b.screenshot("admin-clients", 1280)
+
 	b.open(ts.PublicURL + "/admin/audit")
-	b.expectText("role.change", "role.create")
+	b.expectText("role.change", "role.create", "client.create")
+	b.screenshot("admin-audit", 390)
 	b.submit(`form.signout button`)
 
 	// The refresh of the token issued before carries the new role…
