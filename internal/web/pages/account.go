@@ -19,13 +19,16 @@ import (
 
 // Paths the account page's forms post to.
 const (
-	AccountProfilePath     = "/account/profile"
-	AccountEmailPath       = "/account/email"
-	AccountVerifyPath      = "/account/verify-email"
-	AccountPasswordPath    = "/account/password"
-	AccountRevokeAppPath   = "/account/apps/revoke"
-	AccountOtherSessions   = "/account/sessions/sign-out-others"
-	AccountDeletePath      = "/account/delete"
+	AccountProfilePath   = "/account/profile"
+	AccountEmailPath     = "/account/email"
+	AccountVerifyPath    = "/account/verify-email"
+	AccountPasswordPath  = "/account/password"
+	AccountRevokeAppPath = "/account/apps/revoke"
+	AccountOtherSessions = "/account/sessions/sign-out-others"
+	AccountDeletePath    = "/account/delete"
+)
+
+const (
 	accountDeletedFlash    = "account-deleted"
 	msgCurrentPasswordWait = "Too many wrong passwords. "
 )
