@@ -281,9 +281,13 @@ func plan(es []entry, p planParams) []action {
 			acts = append(acts, action{kind: actUpdate, key: k, reason: "no usable current key: the next key takes over early"})
 			cur = &entry{SigningKey: k}
 		case cur == nil && configured && IsSupported(alg):
+			why := "no usable current key"
+			if !slices.ContainsFunc(es, func(e entry) bool { return e.Algorithm == alg }) {
+				why = "first key of the algorithm"
+			}
 			acts = append(acts, action{kind: actCreate, key: storage.SigningKey{
 				Algorithm: alg, State: storage.KeyCurrent, ActivateAt: p.now,
-			}, reason: "no usable current key"})
+			}, reason: why})
 			continue
 		}
 		if cur == nil || p.period <= 0 || len(pending) > 0 {
