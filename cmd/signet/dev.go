@@ -23,7 +23,7 @@ const (
 // database that already has them nothing changes) and logs them with a
 // ready-to-open authorization URL. Passwords and the client secret are
 // random per seeding, so a --dev database never has well-known credentials.
-func seedDev(ctx context.Context, d serverDeps) error {
+func seedDev(ctx context.Context, d serverDeps, acc *accounts.Service) error {
 	secret, err := clients.NewSecret()
 	if err != nil {
 		return err
@@ -60,10 +60,6 @@ func seedDev(ctx context.Context, d serverDeps) error {
 		return fmt.Errorf("demo client: %w", err)
 	}
 
-	acc, _, err := newAccounts(d)
-	if err != nil {
-		return err
-	}
 	for _, u := range []accounts.NewUser{
 		{Username: "alice", Email: "alice@example.com", Name: "Alice Admin", EmailVerified: true, Roles: []string{storage.RoleAdmin, storage.RoleUser}},
 		{Username: "bob", Email: "bob@example.com", Name: "Bob User", EmailVerified: true, Roles: []string{storage.RoleUser}},

@@ -35,12 +35,17 @@ func startAdminAPI(t *testing.T, edits ...func(*config.Config)) storage.Store {
 		edit(&cfg)
 	}
 	e := echo.New()
-	if err := registerAdminAPI(e, serverDeps{
+	d := serverDeps{
 		cfg:    cfg,
 		store:  store,
 		logger: slog.New(slog.DiscardHandler),
 		now:    time.Now,
-	}); err != nil {
+	}
+	acc, err := newAccounts(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := registerAdminAPI(e, d, acc); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)

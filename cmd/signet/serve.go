@@ -156,14 +156,22 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	if err != nil {
 		return err
 	}
-	if err := registerPages(public, d); err != nil {
+	// One accounts service for the pages and the admin API: one password
+	// hashing configuration, one audit log, and one set of background
+	// mails to wait for at shutdown.
+	acc, err := newAccounts(d)
+	if err != nil {
 		return err
 	}
-	if err := registerAdminAPI(admin, d); err != nil {
+	defer acc.accounts.Wait()
+	if err := registerPages(public, d, acc); err != nil {
+		return err
+	}
+	if err := registerAdminAPI(admin, d, acc); err != nil {
 		return err
 	}
 	if cfg.Dev {
-		if err := seedDev(ctx, d); err != nil {
+		if err := seedDev(ctx, d, acc.accounts); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}

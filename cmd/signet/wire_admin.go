@@ -18,29 +18,32 @@ import (
 // registerAdminAPI mounts the JSON admin API on the admin listener, under
 // /admin, behind the admin bearer token when one is configured. It also
 // says once, in the log, where e-mails go.
-func registerAdminAPI(admin *echo.Echo, d serverDeps) error {
-	acc, au, err := newAccounts(d)
-	if err != nil {
-		return err
-	}
+func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now)
-	api := adminapi.NewAPI(acc, cl, au, d.logger)
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger)
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
+}
+
+// accountServices are the accounts service and the audit log, built once
+// by serve and shared by every listener.
+type accountServices struct {
+	accounts *accounts.Service
+	audit    *audit.Service
 }
 
 // newAccounts builds the accounts service and the audit log as every
 // listener uses them: the configured password hashing, mail, registration
 // switch, default role and link lifetimes, links under the issuer.
-func newAccounts(d serverDeps) (*accounts.Service, *audit.Service, error) {
+func newAccounts(d serverDeps) (accountServices, error) {
 	sender, err := newMailSender(d)
 	if err != nil {
-		return nil, nil, err
+		return accountServices{}, err
 	}
-	composer, err := mail.NewComposer("")
+	composer, err := mail.NewComposer(d.cfg.BrandName)
 	if err != nil {
-		return nil, nil, err
+		return accountServices{}, err
 	}
 	hasher := accounts.DefaultPasswordHasher()
 	hasher.Memory, hasher.Time, hasher.Parallelism = d.cfg.Argon2Memory, d.cfg.Argon2Time, d.cfg.Argon2Parallelism
@@ -57,7 +60,7 @@ func newAccounts(d serverDeps) (*accounts.Service, *audit.Service, error) {
 		VerificationTokenLifespan: d.cfg.VerificationTokenLifespan,
 		ResetTokenLifespan:        d.cfg.ResetTokenLifespan,
 	})
-	return acc, au, nil
+	return accountServices{accounts: acc, audit: au}, nil
 }
 
 // newMailSender sends by SMTP when a host is configured, and writes mails

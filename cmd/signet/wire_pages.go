@@ -21,17 +21,12 @@ import (
 // listener, and the admin console next to them. The browser sessions are
 // the ones the authorization endpoint reads (newSessionManager), and the
 // login challenges are the ones it parks (newPagesChallenges).
-func registerPages(public *echo.Echo, d serverDeps) error {
+func registerPages(public *echo.Echo, d serverDeps, svc accountServices) error {
 	rd, err := render.New(render.Branding{Name: d.cfg.BrandName, LogoURL: d.cfg.BrandLogoURL, AccentColor: d.cfg.BrandAccentColor})
 	if err != nil {
 		return fmt.Errorf("pages: %w", err)
 	}
-	// The same accounts service as the admin API: configured password
-	// hashing (hashes are upgraded at login), the same audit log.
-	acc, au, err := newAccounts(d)
-	if err != nil {
-		return err
-	}
+	acc, au := svc.accounts, svc.audit
 	sm := newSessionManager(d)
 	h, err := pages.New(pages.Config{
 		Render:     rd,
