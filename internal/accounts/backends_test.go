@@ -11,24 +11,9 @@ import (
 	"github.com/signet-idp/signet/internal/pgtest"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
-	"github.com/signet-idp/signet/internal/storage/postgres"
 )
 
-func postgresStore(t *testing.T) storage.Store {
-	t.Helper()
-	u := pgtest.NewDatabase(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := postgres.Open(ctx, u)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := postgres.Migrate(ctx, s.DB()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s
-}
+func postgresStore(t *testing.T) storage.Store { return pgtest.NewStore(t) }
 
 // TestSelfServiceOnBothBackends walks one account through its life on the
 // memory store and on PostgreSQL: sign-up, verification, a forgotten

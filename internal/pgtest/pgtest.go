@@ -1,5 +1,5 @@
-// Package pgtest gives tests a fresh, empty PostgreSQL database each. It
-// is for tests only. Under CI (env CI set) an unreachable server fails the
+// Package pgtest gives tests a fresh PostgreSQL database each, empty or as
+// a migrated store. It is for tests only. Under CI (env CI set) an unreachable server fails the
 // test; elsewhere the test is skipped with a clear message.
 package pgtest
 
@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the driver the product uses
+
+	"github.com/signet-idp/signet/internal/storage/postgres"
 )
 
 // DefaultServerURL is where the project's machines run PostgreSQL; override
@@ -86,4 +88,24 @@ func redact(raw string) string {
 		return "(unparseable URL)"
 	}
 	return u.Redacted()
+}
+
+// NewStore opens a migrated PostgreSQL store on a fresh database of its
+// own (see NewDatabase), closed and dropped when the test ends.
+func NewStore(t testing.TB) *postgres.Store {
+	t.Helper()
+	url := NewDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	// Registered after NewDatabase's clean-up, so it runs first: the
+	// database can only be dropped once the pool is closed.
+	t.Cleanup(func() { _ = s.Close() })
+	if err := postgres.Migrate(ctx, s.DB()); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return s
 }

@@ -16,26 +16,9 @@ import (
 	"github.com/signet-idp/signet/migrations"
 )
 
-// newStore opens a migrated store on a fresh database of its own, dropped
-// when the test ends. pgtest skips the test when PostgreSQL is unreachable,
-// or fails it under CI.
-func newStore(t *testing.T) storage.Store {
-	t.Helper()
-	url := pgtest.NewDatabase(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	s, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	// Registered after NewDatabase's clean-up, so it runs first: the
-	// database can only be dropped once the pool is closed.
-	t.Cleanup(func() { _ = s.Close() })
-	if err := postgres.Migrate(ctx, s.DB()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s
-}
+// newStore opens a migrated store on a fresh database of its own. pgtest
+// skips the test when PostgreSQL is unreachable, or fails it under CI.
+func newStore(t *testing.T) storage.Store { return pgtest.NewStore(t) }
 
 func TestConformance(t *testing.T) {
 	storagetest.RunTests(t, newStore)

@@ -21,7 +21,6 @@ import (
 	"github.com/signet-idp/signet/internal/pgtest"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
-	"github.com/signet-idp/signet/internal/storage/postgres"
 	"github.com/signet-idp/signet/internal/web"
 	"github.com/signet-idp/signet/internal/web/oidc"
 )
@@ -46,21 +45,7 @@ func (c *clock) Now() time.Time { return time.Now().Add(c.offset) }
 // memoryStore and postgresStore make fresh stores.
 func memoryStore(t testing.TB) storage.Store { return memory.New() }
 
-func postgresStore(t testing.TB) storage.Store {
-	t.Helper()
-	u := pgtest.NewDatabase(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := postgres.Open(ctx, u)
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := postgres.Migrate(ctx, s.DB()); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s
-}
+func postgresStore(t testing.TB) storage.Store { return pgtest.NewStore(t) }
 
 var stores = []struct {
 	name string
