@@ -616,6 +616,10 @@ func TestOAuthE2EBadAuthorizationRequests(t *testing.T) {
 					!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, tc.page) {
 					t.Fatalf("want an HTML page with %s and no redirect; got %d Location=%q %s", tc.page, resp.StatusCode, resp.Header.Get("Location"), body)
 				}
+				// The product's own page (layout and stylesheet), not a bare one.
+				if !strings.Contains(body, `rel="stylesheet"`) {
+					t.Fatalf("error page is not the styled product page: %s", body)
+				}
 				return
 			}
 			loc, err := url.Parse(resp.Header.Get("Location"))

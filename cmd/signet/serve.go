@@ -152,7 +152,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	registerHealth(admin, d)
 	admin.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})))
 
-	background, err := registerOAuth(public, admin, d)
+	rd, err := newRenderer(d)
+	if err != nil {
+		return err
+	}
+	background, err := registerOAuth(public, admin, d, rd)
 	if err != nil {
 		return err
 	}
@@ -164,7 +168,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		return err
 	}
 	defer acc.accounts.Wait()
-	if err := registerPages(public, d, acc); err != nil {
+	if err := registerPages(public, d, acc, rd); err != nil {
 		return err
 	}
 	if err := registerAdminAPI(admin, d, acc); err != nil {

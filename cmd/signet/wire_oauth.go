@@ -13,6 +13,7 @@ import (
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
 	"github.com/signet-idp/signet/internal/web/pages"
+	"github.com/signet-idp/signet/internal/web/render"
 )
 
 // registerOAuth mounts the OAuth2/OIDC endpoints on the public listener
@@ -23,7 +24,7 @@ import (
 // with the refresh of the keys this replica signs with. It fails when
 // signing keys exist that the secret cannot decrypt: the server must not
 // start then.
-func registerOAuth(public, admin *echo.Echo, d serverDeps) (background []func(ctx context.Context), err error) {
+func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) (background []func(ctx context.Context), err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	km, err := openKeys(ctx, d)
@@ -58,6 +59,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps) (background []func(ct
 		Sessions:              managerSessions{newSessionManager(d)},
 		RequireBrowserSession: true,
 		LoginPath:             pages.LoginPath,
+		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
 		Logger:                d.logger,
 		Now:                   d.now,
@@ -153,4 +155,19 @@ func pagesErr(err error) error {
 		return fmt.Errorf("%w: %w", pages.ErrLoginRejected, err)
 	}
 	return err
+}
+
+// protocolErrorPages shows the authorization endpoint's errors that cannot
+// go back to a client (unknown client, unregistered redirect URI, expired
+// sign-in) on the pages' own error page.
+type protocolErrorPages struct{ r *render.Renderer }
+
+func (p protocolErrorPages) ProtocolError(w http.ResponseWriter, status int, title, message, code string) error {
+	return p.r.Error(w, render.ErrorPage{
+		Status:  status,
+		Title:   title,
+		Message: message,
+		Hint:    "Go back to the application you came from and try again. If it keeps happening, tell the people who run it.",
+		Code:    code,
+	})
 }

@@ -21,11 +21,7 @@ import (
 // listener, and the admin console next to them. The browser sessions are
 // the ones the authorization endpoint reads (newSessionManager), and the
 // login challenges are the ones it parks (newPagesChallenges).
-func registerPages(public *echo.Echo, d serverDeps, svc accountServices) error {
-	rd, err := render.New(render.Branding{Name: d.cfg.BrandName, LogoURL: d.cfg.BrandLogoURL, AccentColor: d.cfg.BrandAccentColor})
-	if err != nil {
-		return fmt.Errorf("pages: %w", err)
-	}
+func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *render.Renderer) error {
 	acc, au := svc.accounts, svc.audit
 	sm := newSessionManager(d)
 	h, err := pages.New(pages.Config{
@@ -71,4 +67,14 @@ type pageAudit struct{ s *audit.Service }
 func (a pageAudit) AppendAudit(ctx context.Context, e storage.AuditEvent) error {
 	a.s.Record(ctx, audit.Event{Actor: e.Actor, Action: e.Action, Target: e.Target, IP: e.IP, Details: e.Details})
 	return nil
+}
+
+// newRenderer parses the page templates once, with the operator's branding;
+// the pages and the authorization endpoint's error pages share it.
+func newRenderer(d serverDeps) (*render.Renderer, error) {
+	rd, err := render.New(render.Branding{Name: d.cfg.BrandName, LogoURL: d.cfg.BrandLogoURL, AccentColor: d.cfg.BrandAccentColor})
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	return rd, nil
 }

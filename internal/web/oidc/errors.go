@@ -38,8 +38,11 @@ func (h *Handler) errorPage(c echo.Context, status int, code, message string) er
 		title = "Signing in is unavailable right now"
 	}
 	w := c.Response()
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if h.errorPages != nil {
+		return h.errorPages.ProtocolError(w, status, title, message, code)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	return errorPageTmpl.Execute(w, struct{ Title, Message, Code string }{title, message, code})
 }

@@ -121,8 +121,18 @@ type Options struct {
 	// EndSessionPath is the RP-Initiated Logout endpoint served by the
 	// pages; discovery lists it only when set.
 	EndSessionPath string
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// ErrorPages renders the pages for errors that must not go back to a
+	// client (nil: a plain built-in page).
+	ErrorPages ErrorPages
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// ErrorPages renders, in the product's own look, the page for an error that
+// cannot be sent to the client: title and message in plain words, code the
+// technical error code.
+type ErrorPages interface {
+	ProtocolError(w http.ResponseWriter, status int, title, message, code string) error
 }
 
 // Handler serves the protocol endpoints.
@@ -135,6 +145,7 @@ type Handler struct {
 	sessions    BrowserSessions
 	requireSess bool
 	loginPath   string
+	errorPages  ErrorPages
 	logger      *slog.Logger
 	now         func() time.Time
 	discovery   discovery
@@ -145,7 +156,8 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{
 		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
 		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
-		logger: o.Logger, now: o.Now,
+		errorPages: o.ErrorPages,
+		logger:     o.Logger, now: o.Now,
 	}
 	if h.sessions == nil {
 		h.sessions = NoBrowserSessions{}
