@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/signet-idp/signet/internal/adminapi"
 )
 
 // DefaultURL is where the admin listener is by default.
@@ -69,58 +71,17 @@ func New(baseURL, token string, httpClient *http.Client) (*Client, error) {
 	return &Client{base: base, token: token, http: httpClient}, nil
 }
 
-// ClientRegistration is the body of a client creation; empty fields take
-// the server's defaults.
-type ClientRegistration struct {
-	ClientName             string   `json:"client_name"`
-	RedirectURIs           []string `json:"redirect_uris,omitempty"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
-	GrantTypes             []string `json:"grant_types,omitempty"`
-	ResponseTypes          []string `json:"response_types,omitempty"`
-	// Scope is space-separated.
-	Scope                   string `json:"scope,omitempty"`
-	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
-	FirstParty              bool   `json:"first_party,omitempty"`
-}
-
-// OAuthClient is a registered client. ClientSecret is set only in the
-// answer to CreateClient.
-type OAuthClient struct {
-	ClientID                string    `json:"client_id"`
-	ClientSecret            string    `json:"client_secret,omitempty"`
-	ClientName              string    `json:"client_name"`
-	RedirectURIs            []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string  `json:"post_logout_redirect_uris"`
-	GrantTypes              []string  `json:"grant_types"`
-	ResponseTypes           []string  `json:"response_types"`
-	Scope                   string    `json:"scope"`
-	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
-	FirstParty              bool      `json:"first_party"`
-	CreatedAt               time.Time `json:"created_at"`
-}
-
-// NewUser is the body of a user creation.
-type NewUser struct {
-	Username      string   `json:"username"`
-	Email         string   `json:"email"`
-	Name          string   `json:"name,omitempty"`
-	Password      string   `json:"password"`
-	EmailVerified bool     `json:"email_verified,omitempty"`
-	Roles         []string `json:"roles,omitempty"`
-}
-
-// User is a user as the API shows it.
-type User struct {
-	ID            string    `json:"id"`
-	Username      string    `json:"username"`
-	Email         string    `json:"email"`
-	Name          string    `json:"name"`
-	EmailVerified bool      `json:"email_verified"`
-	Disabled      bool      `json:"disabled"`
-	Roles         []string  `json:"roles"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
+// The bodies the API sends and takes; see internal/adminapi.
+type (
+	ClientRegistration = adminapi.ClientRegistration
+	OAuthClient        = adminapi.OAuthClient
+	NewUser            = adminapi.NewUser
+	User               = adminapi.User
+	LogoutResult       = adminapi.LogoutResult
+	Role               = adminapi.Role
+	AuditEvent         = adminapi.AuditEvent
+	SigningKey         = adminapi.SigningKey
+)
 
 // UserQuery filters ListUsers; zero values leave the server's defaults
 // (no search, its default page size).
@@ -128,13 +89,6 @@ type UserQuery struct {
 	Search string
 	Limit  int
 	Offset int
-}
-
-// Role is a role as the API shows it.
-type Role struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
 }
 
 // CreateClient registers a client; the answer carries the secret, once.
@@ -198,9 +152,7 @@ func (c *Client) SetUserRoles(ctx context.Context, ref string, roles []string) (
 		roles = []string{}
 	}
 	var out User
-	body := struct {
-		Roles []string `json:"roles"`
-	}{roles}
+	body := adminapi.UserRoles{Roles: roles}
 	return out, c.do(ctx, http.MethodPut, "/users/"+url.PathEscape(ref)+"/roles", body, &out)
 }
 
@@ -234,27 +186,11 @@ func (c *Client) SendUserReset(ctx context.Context, ref string) (User, error) {
 	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/send-reset", nil, &out)
 }
 
-// LogoutResult is the answer of LogoutUser.
-type LogoutResult struct {
-	SessionsEnded int `json:"sessions_ended"`
-}
-
 // LogoutUser ends every session of the user and revokes every token
 // issued to them.
 func (c *Client) LogoutUser(ctx context.Context, ref string) (LogoutResult, error) {
 	var out LogoutResult
 	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/logout", nil, &out)
-}
-
-// AuditEvent is one line of the audit log.
-type AuditEvent struct {
-	ID      int64             `json:"id"`
-	At      time.Time         `json:"at"`
-	Actor   string            `json:"actor"`
-	Action  string            `json:"action"`
-	Target  string            `json:"target"`
-	IP      string            `json:"ip"`
-	Details map[string]string `json:"details"`
 }
 
 // TailAudit returns the newest audit events first; limit 0 leaves the
@@ -271,10 +207,7 @@ func (c *Client) TailAudit(ctx context.Context, limit int) ([]AuditEvent, error)
 // CreateRole creates a role.
 func (c *Client) CreateRole(ctx context.Context, name, description string) (Role, error) {
 	var out Role
-	body := struct {
-		Name        string `json:"name"`
-		Description string `json:"description,omitempty"`
-	}{name, description}
+	body := adminapi.NewRole{Name: name, Description: description}
 	return out, c.do(ctx, http.MethodPost, "/roles", body, &out)
 }
 
@@ -339,8 +272,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 func decodeError(resp *http.Response, data []byte) error {
 	e := &Error{StatusCode: resp.StatusCode}
 	var body struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
+		adminapi.ErrorBody
 		// Echo's default error shape, from a server (or proxy) that did
 		// not use ours.
 		Message string `json:"message"`

@@ -7,6 +7,10 @@
 // the API records client changes itself. A change that would leave no
 // enabled administrator answers 409.
 //
+// The request and response bodies are the types of internal/adminapi,
+// shared with the client (internal/adminclient); this package converts the
+// services' records into them.
+//
 // Handlers decode strictly (one JSON object, no unknown fields), call the
 // accounts and clients services through the small interfaces defined here
 // and answer errors as {"error":…,"error_description":…}: 400 for bad

@@ -5,49 +5,20 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
-// clientRequest is the body of POST /clients, in RFC 7591 spelling plus
-// first_party. Omitted lists take the defaults.
-type clientRequest struct {
-	ClientName             string   `json:"client_name"`
-	RedirectURIs           []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
-	GrantTypes             []string `json:"grant_types"`
-	ResponseTypes          []string `json:"response_types"`
-	// Scope is space-separated, as in RFC 7591.
-	Scope                   string `json:"scope"`
-	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method"`
-	FirstParty              bool   `json:"first_party"`
-}
-
-// clientResponse is a client as the API shows it. ClientSecret is set only
-// in the answer to POST /clients: it is not stored and cannot be shown
-// again.
-type clientResponse struct {
-	ClientID                string    `json:"client_id"`
-	ClientSecret            string    `json:"client_secret,omitempty"`
-	ClientName              string    `json:"client_name"`
-	RedirectURIs            []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string  `json:"post_logout_redirect_uris"`
-	GrantTypes              []string  `json:"grant_types"`
-	ResponseTypes           []string  `json:"response_types"`
-	Scope                   string    `json:"scope"`
-	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
-	FirstParty              bool      `json:"first_party"`
-	CreatedAt               time.Time `json:"created_at"`
-}
-
-func toClientResponse(c storage.Client) clientResponse {
-	return clientResponse{
+// toClientResponse shows a stored client; only createClient adds the
+// secret.
+func toClientResponse(c storage.Client) adminapi.OAuthClient {
+	return adminapi.OAuthClient{
 		ClientID:                c.ID,
 		ClientName:              c.Name,
 		RedirectURIs:            nonNil(c.RedirectURIs),
@@ -61,32 +32,8 @@ func toClientResponse(c storage.Client) clientResponse {
 	}
 }
 
-// userRequest is the body of POST /users.
-type userRequest struct {
-	Username      string   `json:"username"`
-	Email         string   `json:"email"`
-	Name          string   `json:"name"`
-	Password      string   `json:"password"`
-	EmailVerified bool     `json:"email_verified"`
-	Roles         []string `json:"roles"`
-}
-
-// userResponse is a user as the API shows it; there is no password field
-// of any kind.
-type userResponse struct {
-	ID            string    `json:"id"`
-	Username      string    `json:"username"`
-	Email         string    `json:"email"`
-	Name          string    `json:"name"`
-	EmailVerified bool      `json:"email_verified"`
-	Disabled      bool      `json:"disabled"`
-	Roles         []string  `json:"roles"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
-
-func toUserResponse(u accounts.User) userResponse {
-	return userResponse{
+func toUserResponse(u accounts.User) adminapi.User {
+	return adminapi.User{
 		ID:            u.ID,
 		Username:      u.Username,
 		Email:         u.Email,
@@ -99,27 +46,8 @@ func toUserResponse(u accounts.User) userResponse {
 	}
 }
 
-// rolesRequest is the body of PUT /users/:id/roles.
-type rolesRequest struct {
-	// Roles is required (an empty array removes every role), so a body
-	// that forgot it does not silently strip the user's roles.
-	Roles *[]string `json:"roles"`
-}
-
-// roleRequest is the body of POST /roles.
-type roleRequest struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
-
-type roleResponse struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-func toRoleResponse(r accounts.Role) roleResponse {
-	return roleResponse{Name: r.Name, Description: r.Description, CreatedAt: r.CreatedAt}
+func toRoleResponse(r accounts.Role) adminapi.Role {
+	return adminapi.Role{Name: r.Name, Description: r.Description, CreatedAt: r.CreatedAt}
 }
 
 // param returns a path parameter, unescaped. Echo routes on the raw path
@@ -144,7 +72,7 @@ func nonNil(s []string) []string {
 }
 
 func (a *API) createClient(c echo.Context) error {
-	var req clientRequest
+	var req adminapi.ClientRegistration
 	if err := decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
@@ -175,7 +103,7 @@ func (a *API) listClients(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]clientResponse, 0, len(list))
+	out := make([]adminapi.OAuthClient, 0, len(list))
 	for _, cl := range list {
 		out = append(out, toClientResponse(cl))
 	}
@@ -200,7 +128,7 @@ func (a *API) deleteClient(c echo.Context) error {
 }
 
 func (a *API) createUser(c echo.Context) error {
-	var req userRequest
+	var req adminapi.NewUser
 	if err := decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
@@ -231,7 +159,7 @@ func (a *API) listUsers(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]userResponse, 0, len(users))
+	out := make([]adminapi.User, 0, len(users))
 	for _, u := range users {
 		out = append(out, toUserResponse(u))
 	}
@@ -267,14 +195,14 @@ func (a *API) deleteUser(c echo.Context) error {
 }
 
 func (a *API) setUserRoles(c echo.Context) error {
-	var req rolesRequest
+	var req adminapi.UserRoles
 	if err := decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
-	if req.Roles == nil {
+	if req.Roles == nil { // absent or null; [] decodes to an empty slice
 		return a.fail(c, badRequest(`field "roles" is required (an empty array removes every role)`))
 	}
-	u, err := a.accounts.SetRoles(c.Request().Context(), param(c, "id"), *req.Roles)
+	u, err := a.accounts.SetRoles(c.Request().Context(), param(c, "id"), req.Roles)
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -298,7 +226,7 @@ func (a *API) enableUser(c echo.Context) error {
 }
 
 func (a *API) createRole(c echo.Context) error {
-	var req roleRequest
+	var req adminapi.NewRole
 	if err := decode(c, &req); err != nil {
 		return a.fail(c, err)
 	}
@@ -314,7 +242,7 @@ func (a *API) listRoles(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]roleResponse, 0, len(roles))
+	out := make([]adminapi.Role, 0, len(roles))
 	for _, r := range roles {
 		out = append(out, toRoleResponse(r))
 	}
@@ -346,11 +274,6 @@ func (a *API) sendUserReset(c echo.Context) error {
 	return c.JSON(http.StatusOK, toUserResponse(u))
 }
 
-// logoutResponse is the answer of POST /users/:id/logout.
-type logoutResponse struct {
-	SessionsEnded int `json:"sessions_ended"`
-}
-
 // logoutUser ends every session of the user and revokes every token issued
 // to them.
 func (a *API) logoutUser(c echo.Context) error {
@@ -358,18 +281,7 @@ func (a *API) logoutUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, logoutResponse{SessionsEnded: n})
-}
-
-// auditEventResponse is one audit log line.
-type auditEventResponse struct {
-	ID      int64             `json:"id"`
-	At      time.Time         `json:"at"`
-	Actor   string            `json:"actor"`
-	Action  string            `json:"action"`
-	Target  string            `json:"target"`
-	IP      string            `json:"ip"`
-	Details map[string]string `json:"details"`
+	return c.JSON(http.StatusOK, adminapi.LogoutResult{SessionsEnded: n})
 }
 
 // tailAudit answers the newest audit events first: ?limit= from 1 to
@@ -383,13 +295,13 @@ func (a *API) tailAudit(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]auditEventResponse, 0, len(events))
+	out := make([]adminapi.AuditEvent, 0, len(events))
 	for _, e := range events {
 		d := e.Details
 		if d == nil {
 			d = map[string]string{}
 		}
-		out = append(out, auditEventResponse{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
+		out = append(out, adminapi.AuditEvent{ID: e.ID, At: e.At, Actor: e.Actor, Action: e.Action, Target: e.Target,
 			IP: e.IP, Details: d})
 	}
 	return c.JSON(http.StatusOK, out)

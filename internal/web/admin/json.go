@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
 )
@@ -19,15 +20,8 @@ import (
 // many redirect URIs) is a few KiB.
 const maxBodyBytes = 1 << 20
 
-// errorBody is the JSON shape of every error answer, the OAuth2 one every
-// client of Signet already parses.
-type errorBody struct {
-	Error       string `json:"error"`
-	Description string `json:"error_description"`
-}
-
 func writeError(c echo.Context, status int, code, description string) error {
-	return c.JSON(status, errorBody{Error: code, Description: description})
+	return c.JSON(status, adminapi.ErrorBody{Error: code, Description: description})
 }
 
 // fail answers err: the services' errors become 400/404/409/503 with their

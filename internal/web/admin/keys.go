@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/keys"
 )
 
@@ -22,36 +23,15 @@ type KeyAdmin interface {
 	Rotate(ctx context.Context, alg string) ([]keys.Info, error)
 }
 
-// keyResponse is a signing key as the API shows it (never key material).
-type keyResponse struct {
-	KID         string     `json:"kid"`
-	Algorithm   string     `json:"alg"`
-	State       string     `json:"state"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ActivateAt  *time.Time `json:"activate_at,omitempty"`
-	RetiredAt   *time.Time `json:"retired_at,omitempty"`
-	DeleteAfter *time.Time `json:"delete_after,omitempty"`
-	// Problem says why the server cannot sign with the key (a corrupted
-	// row, a private key that does not decrypt).
-	Problem string `json:"problem,omitempty"`
-}
-
-func toKeyResponse(k keys.Info) keyResponse {
+func toKeyResponse(k keys.Info) adminapi.SigningKey {
 	opt := func(t time.Time) *time.Time {
 		if t.IsZero() {
 			return nil
 		}
 		return &t
 	}
-	return keyResponse{KID: k.ID, Algorithm: k.Algorithm, State: string(k.State), CreatedAt: k.CreatedAt,
+	return adminapi.SigningKey{KID: k.ID, Algorithm: k.Algorithm, State: string(k.State), CreatedAt: k.CreatedAt,
 		ActivateAt: opt(k.ActivateAt), RetiredAt: opt(k.RetiredAt), DeleteAfter: opt(k.DeleteAfter), Problem: k.Problem}
-}
-
-// rotateRequest is the optional body of POST /keys/rotate.
-type rotateRequest struct {
-	// Algorithm limits the rotation to one algorithm; empty rotates every
-	// configured one.
-	Algorithm string `json:"alg"`
 }
 
 // RegisterKeys mounts GET /keys (every signing key with its state and
@@ -80,7 +60,7 @@ func (h *keysAPI) list(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	out := make([]keyResponse, 0, len(ks))
+	out := make([]adminapi.SigningKey, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, toKeyResponse(k))
 	}
@@ -88,7 +68,7 @@ func (h *keysAPI) list(c echo.Context) error {
 }
 
 func (h *keysAPI) rotate(c echo.Context) error {
-	var req rotateRequest
+	var req adminapi.RotateKeys
 	if r := c.Request(); r.ContentLength != 0 || r.Header.Get(echo.HeaderContentType) != "" {
 		if err := decode(c, &req); err != nil {
 			return h.fail(c, err)
@@ -98,7 +78,7 @@ func (h *keysAPI) rotate(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	out := make([]keyResponse, 0, len(ks))
+	out := make([]adminapi.SigningKey, 0, len(ks))
 	for _, k := range ks {
 		out = append(out, toKeyResponse(k))
 	}

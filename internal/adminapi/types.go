@@ -1,0 +1,126 @@
+package adminapi
+
+import "time"
+
+// ErrorBody is the JSON shape of every error answer, the OAuth2 one every
+// client of Signet already parses.
+type ErrorBody struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+// ClientRegistration is the body of POST /clients, in RFC 7591 spelling
+// plus first_party. Omitted (or empty) fields take the server's defaults.
+type ClientRegistration struct {
+	ClientName             string   `json:"client_name"`
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes             []string `json:"grant_types,omitempty"`
+	ResponseTypes          []string `json:"response_types,omitempty"`
+	// Scope is space-separated, as in RFC 7591.
+	Scope                   string `json:"scope,omitempty"`
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	FirstParty              bool   `json:"first_party,omitempty"`
+}
+
+// OAuthClient is a registered client as the API shows it. ClientSecret is
+// set only in the answer to POST /clients: it is not stored and cannot be
+// shown again.
+type OAuthClient struct {
+	ClientID                string    `json:"client_id"`
+	ClientSecret            string    `json:"client_secret,omitempty"`
+	ClientName              string    `json:"client_name"`
+	RedirectURIs            []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs  []string  `json:"post_logout_redirect_uris"`
+	GrantTypes              []string  `json:"grant_types"`
+	ResponseTypes           []string  `json:"response_types"`
+	Scope                   string    `json:"scope"`
+	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
+	FirstParty              bool      `json:"first_party"`
+	CreatedAt               time.Time `json:"created_at"`
+}
+
+// NewUser is the body of POST /users.
+type NewUser struct {
+	Username      string   `json:"username"`
+	Email         string   `json:"email"`
+	Name          string   `json:"name,omitempty"`
+	Password      string   `json:"password"`
+	EmailVerified bool     `json:"email_verified,omitempty"`
+	Roles         []string `json:"roles,omitempty"`
+}
+
+// User is a user as the API shows it; there is no password field of any
+// kind.
+type User struct {
+	ID            string    `json:"id"`
+	Username      string    `json:"username"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	EmailVerified bool      `json:"email_verified"`
+	Disabled      bool      `json:"disabled"`
+	Roles         []string  `json:"roles"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// UserRoles is the body of PUT /users/:id/roles, which replaces the
+// user's roles.
+type UserRoles struct {
+	// Roles is required, so that a body that forgot it does not silently
+	// strip the user's roles: decoded, an absent field (or null) leaves it
+	// nil and an empty array makes it empty but not nil, which removes
+	// every role. Send an empty array, never nil.
+	Roles []string `json:"roles"`
+}
+
+// LogoutResult is the answer of POST /users/:id/logout.
+type LogoutResult struct {
+	SessionsEnded int `json:"sessions_ended"`
+}
+
+// NewRole is the body of POST /roles.
+type NewRole struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Role is a role as the API shows it.
+type Role struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// AuditEvent is one line of the audit log (GET /audit, newest first).
+type AuditEvent struct {
+	ID      int64             `json:"id"`
+	At      time.Time         `json:"at"`
+	Actor   string            `json:"actor"`
+	Action  string            `json:"action"`
+	Target  string            `json:"target"`
+	IP      string            `json:"ip"`
+	Details map[string]string `json:"details"`
+}
+
+// SigningKey is a signing key as the API shows it (never key material).
+// The dates a key does not have yet are left out.
+type SigningKey struct {
+	KID         string     `json:"kid"`
+	Algorithm   string     `json:"alg"`
+	State       string     `json:"state"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ActivateAt  *time.Time `json:"activate_at,omitempty"`
+	RetiredAt   *time.Time `json:"retired_at,omitempty"`
+	DeleteAfter *time.Time `json:"delete_after,omitempty"`
+	// Problem says why the server cannot sign with the key (a corrupted
+	// row, a private key that does not decrypt).
+	Problem string `json:"problem,omitempty"`
+}
+
+// RotateKeys is the optional body of POST /keys/rotate.
+type RotateKeys struct {
+	// Algorithm limits the rotation to one algorithm; empty rotates every
+	// configured one.
+	Algorithm string `json:"alg,omitempty"`
+}
