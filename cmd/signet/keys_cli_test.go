@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
@@ -93,7 +94,7 @@ func TestManageKeys(t *testing.T) {
 
 	// Rotations are audited.
 	events, err := store.ListAudit(context.Background(), 10)
-	if err != nil || len(events) != 2 || events[0].Action != keyRotateAction || events[0].Actor != "admin-api" {
+	if err != nil || len(events) != 2 || events[0].Action != audit.KeyRotate || events[0].Actor != "admin-api" {
 		t.Fatalf("audit: %+v, %v", events, err)
 	}
 

@@ -13,10 +13,6 @@ import (
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
 
-// keyRotateAction is the audit action of a rotation asked through the
-// admin API.
-const keyRotateAction = "key.rotate"
-
 // openKeys loads the signing keys (creating, re-encrypting, promoting and
 // replacing under the key lock as the configuration and the stored keys
 // require) with the configured schedule and algorithms. It fails with
@@ -93,7 +89,7 @@ func (a auditedKeys) Rotate(ctx context.Context, alg string) ([]keys.Info, error
 	for _, k := range ks {
 		kids = append(kids, k.Algorithm+":"+k.ID)
 	}
-	a.audit.Record(ctx, audit.Event{Action: keyRotateAction, Target: strings.Join(kids, ","),
+	a.audit.Record(ctx, audit.Event{Action: audit.KeyRotate, Target: strings.Join(kids, ","),
 		Details: map[string]string{"alg": alg}})
 	return ks, nil
 }

@@ -46,12 +46,14 @@ const (
 	UserUpdate           = "user.update"
 	ClientCreate         = "client.create"
 	ClientDelete         = "client.delete"
-	RoleCreate           = "role.create"
-	RoleDelete           = "role.delete"
-	SessionRevokeAll     = "session.revoke_all"
-	EmailVerify          = "email.verify"
-	EmailVerifySent      = "email.verify_sent"
-	EmailChange          = "email.change"
+	// KeyRotate: a signing-key rotation asked through the admin API.
+	KeyRotate        = "key.rotate"
+	RoleCreate       = "role.create"
+	RoleDelete       = "role.delete"
+	SessionRevokeAll = "session.revoke_all"
+	EmailVerify      = "email.verify"
+	EmailVerifySent  = "email.verify_sent"
+	EmailChange      = "email.change"
 )
 
 // Well-known actors.
