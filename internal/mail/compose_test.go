@@ -72,20 +72,37 @@ func TestComposer(t *testing.T) {
 	}
 }
 
-func TestLogSenderWritesTheLink(t *testing.T) {
-	var buf bytes.Buffer
-	s := mail.LogSender{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
-	if err := s.Send(context.Background(), mail.Message{To: "alice@example.com", Subject: "Hi",
-		Text: "open https://id.example.com/verify-email?token=T\n", HTML: "<p>secret html</p>"}); err != nil {
-		t.Fatal(err)
-	}
-	var line map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
-		t.Fatalf("log %q: %v", buf.String(), err)
-	}
-	if line["to"] != "alice@example.com" || line["subject"] != "Hi" ||
-		!strings.Contains(line["text"].(string), "verify-email?token=T") {
-		t.Fatalf("log line %v", line)
+func TestLogSender(t *testing.T) {
+	msg := mail.Message{To: "alice@example.com", Subject: "Hi",
+		Text: "open https://id.example.com/verify-email?token=T\n", HTML: "<p>secret html</p>"}
+	for _, tt := range []struct {
+		name        string
+		includeBody bool
+		wantLink    bool
+	}{
+		{"development writes the link", true, true},
+		{"production never logs the token", false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			s := mail.LogSender{Logger: slog.New(slog.NewJSONHandler(&buf, nil)), IncludeBody: tt.includeBody}
+			if err := s.Send(context.Background(), msg); err != nil {
+				t.Fatal(err)
+			}
+			var line map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+				t.Fatalf("log %q: %v", buf.String(), err)
+			}
+			if line["to"] != "alice@example.com" || line["subject"] != "Hi" {
+				t.Fatalf("log line %v", line)
+			}
+			if got := strings.Contains(buf.String(), "token=T"); got != tt.wantLink {
+				t.Fatalf("log contains the link = %v, want %v: %s", got, tt.wantLink, buf.String())
+			}
+			if strings.Contains(buf.String(), "secret html") {
+				t.Fatalf("log contains the HTML body: %s", buf.String())
+			}
+		})
 	}
 }
 

@@ -37,6 +37,10 @@ type Sender interface {
 // should configure SMTP.
 type LogSender struct {
 	Logger *slog.Logger
+	// IncludeBody writes the text body, links included, to the log. Only
+	// for development (--dev): the links carry live verification and reset
+	// tokens, and logs must never hold tokens in production.
+	IncludeBody bool
 }
 
 // Send logs m at info level and never fails.
@@ -45,7 +49,12 @@ func (s LogSender) Send(ctx context.Context, m Message) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	logger.InfoContext(ctx, "e-mail not sent (no SMTP server configured); written to the log instead",
-		"to", m.To, "subject", m.Subject, "text", m.Text)
+	if s.IncludeBody {
+		logger.InfoContext(ctx, "e-mail not sent (development mode); written to the log instead",
+			"to", m.To, "subject", m.Subject, "text", m.Text)
+		return nil
+	}
+	logger.WarnContext(ctx, "e-mail dropped: no SMTP server configured (SIGNET_SMTP_HOST)",
+		"to", m.To, "subject", m.Subject)
 	return nil
 }
