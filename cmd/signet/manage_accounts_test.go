@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/mail/smtptest"
 	"github.com/signet-idp/signet/internal/storage"
@@ -29,14 +30,14 @@ func TestManageAccountCommands(t *testing.T) {
 	ctx := context.Background()
 	mustRun(t, "alice's passphrase", "users", "create", "--username", "alice", "--email", "alice@example.com",
 		"--password-stdin", "--role", "admin", "--email-verified")
-	var bob cliUser
+	var bob adminapi.User
 	mustJSON(t, mustRun(t, "bob's passphrase", "users", "create", "--username", "bob", "--email", "bob@example.com",
 		"--password-stdin", "--role", "user", "-o", "json"), &bob)
 	if bob.EmailVerified {
 		t.Fatal("bob starts verified")
 	}
 
-	var got cliUser
+	var got adminapi.User
 	mustJSON(t, mustRun(t, "", "users", "verify-email", "bob", "-o", "json"), &got)
 	if got.ID != bob.ID || !got.EmailVerified {
 		t.Fatalf("verify-email printed %+v", got)
@@ -72,9 +73,7 @@ func TestManageAccountCommands(t *testing.T) {
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	var res struct {
-		SessionsEnded int `json:"sessions_ended"`
-	}
+	var res adminapi.LogoutResult
 	mustJSON(t, mustRun(t, "", "users", "logout", bob.ID, "-o", "json"), &res)
 	if res.SessionsEnded != 1 {
 		t.Fatalf("logout ended %d sessions", res.SessionsEnded)
@@ -83,14 +82,7 @@ func TestManageAccountCommands(t *testing.T) {
 		t.Fatalf("logout printed %q", out)
 	}
 
-	var events []struct {
-		Action string            `json:"action"`
-		Actor  string            `json:"actor"`
-		Target string            `json:"target"`
-		IP     string            `json:"ip"`
-		At     time.Time         `json:"at"`
-		Detail map[string]string `json:"details"`
-	}
+	var events []adminapi.AuditEvent
 	mustJSON(t, mustRun(t, "", "audit", "tail", "--limit", "4", "-o", "json"), &events)
 	var actions []string
 	for _, e := range events {

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/storage"
@@ -86,16 +87,6 @@ func mustJSON(t *testing.T, s string, v any) {
 	}
 }
 
-type cliUser struct {
-	ID            string   `json:"id"`
-	Username      string   `json:"username"`
-	Email         string   `json:"email"`
-	Name          string   `json:"name"`
-	EmailVerified bool     `json:"email_verified"`
-	Disabled      bool     `json:"disabled"`
-	Roles         []string `json:"roles"`
-}
-
 func TestManageUsers(t *testing.T) {
 	store := startAdminAPI(t)
 	ctx := context.Background()
@@ -105,7 +96,7 @@ func TestManageUsers(t *testing.T) {
 	mustRun(t, "", "roles", "create", "editor", "--description", "edits content")
 	out := mustRun(t, "s3cret password\n", "users", "create", "--username", "alice", "--email", "alice@example.com",
 		"--name", "Alice", "--password-stdin", "--email-verified", "--role", "admin", "--role", "editor", "-o", "json")
-	var alice cliUser
+	var alice adminapi.User
 	mustJSON(t, out, &alice)
 	if alice.ID == "" || alice.Username != "alice" || !alice.EmailVerified || !slices.Equal(alice.Roles, []string{"admin", "editor"}) {
 		t.Fatalf("users create printed %s", out)
@@ -154,7 +145,7 @@ func TestManageUsers(t *testing.T) {
 		})
 	}
 
-	var got cliUser
+	var got adminapi.User
 	mustJSON(t, mustRun(t, "", "users", "get", alice.ID, "-o", "json"), &got)
 	if got.Username != "alice" {
 		t.Fatalf("users get by id: %+v", got)
@@ -165,7 +156,7 @@ func TestManageUsers(t *testing.T) {
 	}
 
 	mustRun(t, "password-456\n", "users", "create", "--username", "bob", "--email", "bob@example.com", "--password-stdin")
-	var list []cliUser
+	var list []adminapi.User
 	mustJSON(t, mustRun(t, "", "users", "list", "-o", "json"), &list)
 	if len(list) != 2 || list[0].Username != "alice" || list[1].Username != "bob" {
 		t.Fatalf("users list: %+v", list)
@@ -219,18 +210,6 @@ func TestManageUsers(t *testing.T) {
 	}
 }
 
-type cliClient struct {
-	ClientID                string   `json:"client_id"`
-	ClientSecret            string   `json:"client_secret"`
-	ClientName              string   `json:"client_name"`
-	RedirectURIs            []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris"`
-	GrantTypes              []string `json:"grant_types"`
-	Scope                   string   `json:"scope"`
-	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
-	FirstParty              bool     `json:"first_party"`
-}
-
 func TestManageClients(t *testing.T) {
 	store := startAdminAPI(t)
 	ctx := context.Background()
@@ -238,7 +217,7 @@ func TestManageClients(t *testing.T) {
 	out := mustRun(t, "", "clients", "create", "--name", "My App",
 		"--redirect-uri", "https://app.example.com/cb?a=1,2", "--redirect-uri", "http://localhost:3000/cb",
 		"--post-logout-redirect-uri", "https://app.example.com/bye", "--first-party", "-o", "json")
-	var c cliClient
+	var c adminapi.OAuthClient
 	mustJSON(t, out, &c)
 	if c.ClientID == "" || len(c.ClientSecret) != 43 {
 		t.Fatalf("clients create -o json lacks client_id or client_secret: %s", out)
@@ -259,14 +238,14 @@ func TestManageClients(t *testing.T) {
 
 	out = mustRun(t, "", "clients", "create", "--name", "CLI tool", "--public",
 		"--redirect-uri", "http://127.0.0.1:8400/callback", "--scope", "openid profile", "--scope", "email", "-o", "json")
-	var pub cliClient
+	var pub adminapi.OAuthClient
 	mustJSON(t, out, &pub)
 	if pub.ClientSecret != "" || pub.TokenEndpointAuthMethod != "none" || pub.Scope != "openid profile email" {
 		t.Fatalf("public client: %s", out)
 	}
 	out = mustRun(t, "", "clients", "create", "--name", "Worker", "--grant-type", "client_credentials",
 		"--token-endpoint-auth-method", "client_secret_post", "--scope", "roles", "-o", "json")
-	var worker cliClient
+	var worker adminapi.OAuthClient
 	mustJSON(t, out, &worker)
 	if worker.ClientSecret == "" || !slices.Equal(worker.GrantTypes, []string{"client_credentials"}) {
 		t.Fatalf("client_credentials client: %s", out)
@@ -307,7 +286,7 @@ func TestManageClients(t *testing.T) {
 		})
 	}
 
-	var list []cliClient
+	var list []adminapi.OAuthClient
 	mustJSON(t, mustRun(t, "", "clients", "list", "-o", "json"), &list)
 	if len(list) != 4 {
 		t.Fatalf("clients list: %d clients", len(list))
@@ -320,7 +299,7 @@ func TestManageClients(t *testing.T) {
 	if table := mustRun(t, "", "clients", "list"); !strings.Contains(table, "CLIENT_ID") || !strings.Contains(table, c.ClientID) {
 		t.Fatalf("clients list (table):\n%s", table)
 	}
-	var got cliClient
+	var got adminapi.OAuthClient
 	mustJSON(t, mustRun(t, "", "clients", "get", c.ClientID, "-o", "json"), &got)
 	if got.ClientID != c.ClientID || got.ClientSecret != "" || got.ClientName != "My App" {
 		t.Fatalf("clients get: %+v", got)
@@ -340,17 +319,12 @@ func TestManageRoles(t *testing.T) {
 	ctx := context.Background()
 
 	out := mustRun(t, "", "roles", "create", "billing:read", "--description", "reads invoices", "-o", "json")
-	var r struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-	}
+	var r adminapi.Role
 	mustJSON(t, out, &r)
 	if r.Name != "billing:read" || r.Description != "reads invoices" {
 		t.Fatalf("roles create: %s", out)
 	}
-	var roles []struct {
-		Name string `json:"name"`
-	}
+	var roles []adminapi.Role
 	mustJSON(t, mustRun(t, "", "roles", "list", "-o", "json"), &roles)
 	var names []string
 	for _, x := range roles {

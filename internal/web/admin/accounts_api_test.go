@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -17,9 +18,7 @@ func (e *env) createUser(body string) string {
 	e.t.Helper()
 	r := e.call(http.MethodPost, "/admin/users", body)
 	e.mustStatus(r, http.StatusCreated)
-	var u struct {
-		ID string `json:"id"`
-	}
+	var u adminapi.User
 	r.decode(e.t, &u)
 	return u.ID
 }
@@ -50,7 +49,7 @@ func TestVerifyEmailEndpoint(t *testing.T) {
 	r := e.send(http.MethodPost, "/admin/users/bob/verify-email", "", map[string]string{
 		"Authorization": "Bearer " + token, "X-Forwarded-For": "203.0.113.66"})
 	e.mustStatus(r, http.StatusOK)
-	var u userJSON
+	var u adminapi.User
 	r.decode(t, &u)
 	if u.ID != id || !u.EmailVerified {
 		t.Fatalf("answer %s", r.body)
@@ -123,11 +122,9 @@ func TestLogoutEndpoint(t *testing.T) {
 	}
 	r := e.call(http.MethodPost, "/admin/users/bob/logout", "")
 	e.mustStatus(r, http.StatusOK)
-	var out struct {
-		SessionsEnded *int `json:"sessions_ended"`
-	}
+	var out adminapi.LogoutResult
 	r.decode(t, &out)
-	if out.SessionsEnded == nil || *out.SessionsEnded != 2 {
+	if out.SessionsEnded != 2 {
 		t.Fatalf("answer %s", r.body)
 	}
 	if sessions, _ := e.store.ListUserSessions(ctx, id); len(sessions) != 0 {
@@ -180,28 +177,23 @@ func TestAuditEndpoint(t *testing.T) {
 	e.createUser(aliceJSON)
 	r := e.call(http.MethodPost, "/admin/clients", `{"client_name":"App","redirect_uris":["https://app.example.com/cb"]}`)
 	e.mustStatus(r, http.StatusCreated)
-	var cl clientJSON
+	var cl adminapi.OAuthClient
 	r.decode(t, &cl)
 	e.mustStatus(e.call(http.MethodDelete, "/admin/clients/"+cl.ClientID, ""), http.StatusNoContent)
 	e.mustStatus(e.call(http.MethodPost, "/admin/roles", `{"name":"editor"}`), http.StatusCreated)
 
-	type event struct {
-		ID      int64             `json:"id"`
-		At      string            `json:"at"`
-		Actor   string            `json:"actor"`
-		Action  string            `json:"action"`
-		Target  string            `json:"target"`
-		IP      string            `json:"ip"`
-		Details map[string]string `json:"details"`
-	}
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	r = e.call(http.MethodGet, "/admin/audit", "")
 	e.mustStatus(r, http.StatusOK)
-	var all []event
+	var all []adminapi.AuditEvent
 	r.decode(t, &all)
+	if n := strings.Count(r.body, `"at":"2026-03-01T12:00:00Z"`); n != len(all) {
+		t.Errorf("%d of %d events show the time in RFC 3339 UTC: %s", n, len(all), r.body)
+	}
 	var actions []string
 	for _, ev := range all {
 		actions = append(actions, ev.Action)
-		if ev.Actor != "admin-api" || ev.IP != "127.0.0.1" || ev.At != "2026-03-01T12:00:00Z" || ev.Details == nil {
+		if ev.Actor != "admin-api" || ev.IP != "127.0.0.1" || !ev.At.Equal(at) || ev.Details == nil {
 			t.Errorf("event %+v", ev)
 		}
 	}
@@ -211,13 +203,13 @@ func TestAuditEndpoint(t *testing.T) {
 	if all[2].Target != cl.ClientID || all[2].Details["name"] != "App" {
 		t.Fatalf("client.create event %+v", all[2])
 	}
-	if strings.Contains(r.body, *cl.ClientSecret) || strings.Contains(r.body, "passphrase") {
+	if strings.Contains(r.body, cl.ClientSecret) || strings.Contains(r.body, "passphrase") {
 		t.Fatalf("the audit log shows a secret: %s", r.body)
 	}
 
 	r = e.call(http.MethodGet, "/admin/audit?limit=2", "")
 	e.mustStatus(r, http.StatusOK)
-	var two []event
+	var two []adminapi.AuditEvent
 	r.decode(t, &two)
 	if len(two) != 2 || two[0].Action != "role.create" {
 		t.Fatalf("limit=2: %s", r.body)

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/accounts"
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/mail"
@@ -75,10 +76,7 @@ func (r response) decode(t *testing.T, v any) {
 // errorDescription returns error_description, checking the error shape.
 func (r response) errorDescription(t *testing.T) string {
 	t.Helper()
-	var e struct {
-		Error       string `json:"error"`
-		Description string `json:"error_description"`
-	}
+	var e adminapi.ErrorBody
 	r.decode(t, &e)
 	if e.Error == "" || e.Description == "" {
 		t.Fatalf("error body %q lacks error or error_description", r.body)
@@ -180,20 +178,6 @@ func TestNoTokenConfigured(t *testing.T) {
 	}
 }
 
-type clientJSON struct {
-	ClientID                string   `json:"client_id"`
-	ClientSecret            *string  `json:"client_secret"`
-	ClientName              string   `json:"client_name"`
-	RedirectURIs            []string `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris"`
-	GrantTypes              []string `json:"grant_types"`
-	ResponseTypes           []string `json:"response_types"`
-	Scope                   string   `json:"scope"`
-	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
-	FirstParty              bool     `json:"first_party"`
-	CreatedAt               string   `json:"created_at"`
-}
-
 func TestClientsLifecycle(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -201,23 +185,23 @@ func TestClientsLifecycle(t *testing.T) {
 	r := e.call(http.MethodPost, "/admin/clients",
 		`{"client_name":"My App","redirect_uris":["https://app.example.com/cb"],"first_party":true}`)
 	e.mustStatus(r, http.StatusCreated)
-	var created clientJSON
+	var created adminapi.OAuthClient
 	r.decode(t, &created)
-	if created.ClientID == "" || created.ClientSecret == nil || len(*created.ClientSecret) != 43 {
+	if created.ClientID == "" || len(created.ClientSecret) != 43 {
 		t.Fatalf("create answer lacks client_id or a 43-character secret: %s", r.body)
 	}
 	if created.Scope != "openid profile email roles offline_access" ||
 		!slices.Equal(created.GrantTypes, []string{"authorization_code", "refresh_token"}) ||
 		!slices.Equal(created.ResponseTypes, []string{"code"}) ||
 		created.TokenEndpointAuthMethod != "client_secret_basic" || !created.FirstParty ||
-		created.PostLogoutRedirectURIs == nil || created.CreatedAt != "2026-03-01T12:00:00Z" {
+		created.PostLogoutRedirectURIs == nil || !strings.Contains(r.body, `"created_at":"2026-03-01T12:00:00Z"`) {
 		t.Fatalf("create answer lacks the defaults: %s", r.body)
 	}
 	stored, err := e.store.GetClient(ctx, created.ClientID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !clients.SecretMatches(stored.SecretHash, *created.ClientSecret) {
+	if !clients.SecretMatches(stored.SecretHash, created.ClientSecret) {
 		t.Fatal("the stored hash does not match the returned secret")
 	}
 	if r.header.Get("Cache-Control") != "no-store" {
@@ -226,10 +210,10 @@ func TestClientsLifecycle(t *testing.T) {
 
 	r = e.call(http.MethodGet, "/admin/clients/"+created.ClientID, "")
 	e.mustStatus(r, http.StatusOK)
-	if strings.Contains(r.body, "client_secret\"") || strings.Contains(r.body, *created.ClientSecret) {
+	if strings.Contains(r.body, "client_secret\"") || strings.Contains(r.body, created.ClientSecret) {
 		t.Fatalf("GET shows the secret: %s", r.body)
 	}
-	var got clientJSON
+	var got adminapi.OAuthClient
 	r.decode(t, &got)
 	if got.ClientID != created.ClientID || got.ClientName != "My App" {
 		t.Fatalf("GET = %s", r.body)
@@ -238,15 +222,15 @@ func TestClientsLifecycle(t *testing.T) {
 	r = e.call(http.MethodPost, "/admin/clients",
 		`{"client_name":"CLI","redirect_uris":["http://127.0.0.1:8400/cb"],"token_endpoint_auth_method":"none","scope":"openid profile"}`)
 	e.mustStatus(r, http.StatusCreated)
-	var public clientJSON
+	var public adminapi.OAuthClient
 	r.decode(t, &public)
-	if public.ClientSecret != nil || public.Scope != "openid profile" {
+	if strings.Contains(r.body, "client_secret\"") || public.Scope != "openid profile" {
 		t.Fatalf("public client answer: %s", r.body)
 	}
 
 	r = e.call(http.MethodGet, "/admin/clients", "")
 	e.mustStatus(r, http.StatusOK)
-	var list []clientJSON
+	var list []adminapi.OAuthClient
 	r.decode(t, &list)
 	if len(list) != 2 || strings.Contains(r.body, "client_secret\"") {
 		t.Fatalf("list = %s", r.body)
@@ -308,18 +292,6 @@ func TestClientsBadInput(t *testing.T) {
 	}
 }
 
-type userJSON struct {
-	ID            string   `json:"id"`
-	Username      string   `json:"username"`
-	Email         string   `json:"email"`
-	Name          string   `json:"name"`
-	EmailVerified bool     `json:"email_verified"`
-	Disabled      bool     `json:"disabled"`
-	Roles         []string `json:"roles"`
-	CreatedAt     string   `json:"created_at"`
-	UpdatedAt     string   `json:"updated_at"`
-}
-
 const aliceBody = `{"username":"alice","email":"alice@example.com","name":"Alice","password":"correct horse battery","email_verified":true,"roles":["admin"]}`
 
 func TestUsersLifecycle(t *testing.T) {
@@ -331,17 +303,17 @@ func TestUsersLifecycle(t *testing.T) {
 	if strings.Contains(strings.ToLower(r.body), "password") || strings.Contains(r.body, "argon2") {
 		t.Fatalf("user answer mentions the password: %s", r.body)
 	}
-	var alice userJSON
+	var alice adminapi.User
 	r.decode(t, &alice)
 	if alice.ID == "" || alice.Username != "alice" || alice.Email != "alice@example.com" || alice.Name != "Alice" ||
-		!alice.EmailVerified || alice.Disabled || !slices.Equal(alice.Roles, []string{"admin"}) || alice.CreatedAt == "" {
+		!alice.EmailVerified || alice.Disabled || !slices.Equal(alice.Roles, []string{"admin"}) || alice.CreatedAt.IsZero() {
 		t.Fatalf("created user = %s", r.body)
 	}
 
 	for _, ref := range []string{alice.ID, "alice", "alice@example.com"} {
 		r = e.call(http.MethodGet, "/admin/users/"+ref, "")
 		e.mustStatus(r, http.StatusOK)
-		var got userJSON
+		var got adminapi.User
 		r.decode(t, &got)
 		if got.ID != alice.ID {
 			t.Fatalf("GET /users/%s = %s", ref, r.body)
@@ -353,7 +325,7 @@ func TestUsersLifecycle(t *testing.T) {
 
 	r = e.call(http.MethodGet, "/admin/users", "")
 	e.mustStatus(r, http.StatusOK)
-	var list []userJSON
+	var list []adminapi.User
 	r.decode(t, &list)
 	if len(list) != 2 || list[0].Username != "alice" || list[1].Username != "bob" || list[1].Roles == nil {
 		t.Fatalf("list = %s", r.body)
@@ -372,7 +344,7 @@ func TestUsersLifecycle(t *testing.T) {
 
 	r = e.call(http.MethodPut, "/admin/users/bob/roles", `{"roles":["user","admin"]}`)
 	e.mustStatus(r, http.StatusOK)
-	var bob userJSON
+	var bob adminapi.User
 	r.decode(t, &bob)
 	if !slices.Equal(bob.Roles, []string{"admin", "user"}) {
 		t.Fatalf("set roles = %s", r.body)
@@ -471,13 +443,9 @@ func TestRolesLifecycle(t *testing.T) {
 	e := newEnv(t)
 	r := e.call(http.MethodPost, "/admin/roles", `{"name":"editor","description":"edits content"}`)
 	e.mustStatus(r, http.StatusCreated)
-	var role struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		CreatedAt   string `json:"created_at"`
-	}
+	var role adminapi.Role
 	r.decode(t, &role)
-	if role.Name != "editor" || role.Description != "edits content" || role.CreatedAt == "" {
+	if role.Name != "editor" || role.Description != "edits content" || role.CreatedAt.IsZero() {
 		t.Fatalf("created role = %s", r.body)
 	}
 	r = e.call(http.MethodPost, "/admin/roles", `{"name":"editor"}`)
@@ -488,9 +456,7 @@ func TestRolesLifecycle(t *testing.T) {
 
 	r = e.call(http.MethodGet, "/admin/roles", "")
 	e.mustStatus(r, http.StatusOK)
-	var roles []struct {
-		Name string `json:"name"`
-	}
+	var roles []adminapi.Role
 	r.decode(t, &roles)
 	var names []string
 	for _, x := range roles {
