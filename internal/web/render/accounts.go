@@ -68,6 +68,14 @@ type ResetPasswordPage struct {
 	Error  string
 }
 
+// VerifyEmailPage asks the person to confirm their address; Token is the
+// link's token, carried by the form. Opening the link changes nothing
+// (mail scanners open links too): only sending the form verifies.
+type VerifyEmailPage struct {
+	Common
+	Token string
+}
+
 // AccountApp is an app the person allowed.
 type AccountApp struct {
 	ClientID  string
@@ -144,6 +152,11 @@ func (r *Renderer) ForgotPassword(w http.ResponseWriter, status int, p ForgotPas
 // ResetPassword renders the new-password form of a reset link.
 func (r *Renderer) ResetPassword(w http.ResponseWriter, status int, p ResetPasswordPage) error {
 	return r.render(w, status, "reset_password", "Choose a new password", p.Common, p)
+}
+
+// VerifyEmail renders the confirmation form of a verification link.
+func (r *Renderer) VerifyEmail(w http.ResponseWriter, status int, p VerifyEmailPage) error {
+	return r.render(w, status, "verify_email", "Confirm your e-mail address", p.Common, p)
 }
 
 // Account renders the account page.

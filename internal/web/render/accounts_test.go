@@ -37,6 +37,9 @@ func TestAccountAndAdminPages(t *testing.T) {
 		"register": func(w http.ResponseWriter) error {
 			return r.Register(w, 422, RegisterPage{Common: common, Challenge: "ch 1", Username: "zoe", Email: "z@x", Errors: errs, Error: "Fix."})
 		},
+		"verify email": func(w http.ResponseWriter) error {
+			return r.VerifyEmail(w, 200, VerifyEmailPage{Common: common, Token: "t&<1>"})
+		},
 		"forgot": func(w http.ResponseWriter) error {
 			return r.ForgotPassword(w, 422, ForgotPasswordPage{Common: common, Email: "x", Errors: errs, Error: "Fix."})
 		},
@@ -160,5 +163,31 @@ func TestFieldMessagesAreTiedToTheirInputs(t *testing.T) {
 	}
 	if strings.Count(body, `aria-invalid="true"`) != 1 {
 		t.Error("fields without errors are marked invalid")
+	}
+}
+
+// TestVerifyEmailPageIsAForm: the verification link's page verifies
+// nothing by itself; it is a form posting the link's token (escaped) with
+// the CSRF token.
+func TestVerifyEmailPageIsAForm(t *testing.T) {
+	r := mustNew(t, Branding{})
+	w := httptest.NewRecorder()
+	if err := r.VerifyEmail(w, 200, VerifyEmailPage{Common: Common{CSRFToken: "tok-123"}, Token: `a"b<c>`}); err != nil {
+		t.Fatal(err)
+	}
+	body := w.Body.String()
+	for _, want := range []string{
+		"<title>Confirm your e-mail address · Signet</title>", "<h1>Confirm your e-mail address</h1>",
+		`<form class="stack" method="post" action="/verify-email">`,
+		`<input type="hidden" name="csrf_token" value="tok-123">`,
+		`<input type="hidden" name="token" value="a&#34;b&lt;c&gt;">`,
+		`<button type="submit" class="button primary">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("verify-email page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Count(body, "<form") != 1 {
+		t.Error("the verify-email page should hold exactly one form")
 	}
 }

@@ -171,7 +171,7 @@ type Renderer struct {
 }
 
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
-	"message", "register", "forgot_password", "reset_password", "account",
+	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
 	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit"}
 
 // New parses the embedded templates and checks the branding.
