@@ -113,6 +113,10 @@ type Signup interface {
 	// VerifyEmail answers accounts.ErrInvalidToken or
 	// accounts.ErrExpiredToken for a link that cannot be used.
 	VerifyEmail(ctx context.Context, token string) (accounts.User, error)
+	// CheckVerifyToken answers what VerifyEmail would (nil,
+	// accounts.ErrInvalidToken, accounts.ErrExpiredToken) without using
+	// the link up.
+	CheckVerifyToken(ctx context.Context, token string) error
 }
 
 // Recovery is what the forgotten-password pages need.
@@ -122,6 +126,9 @@ type Recovery interface {
 	RequestPasswordReset(ctx context.Context, email string) error
 	// ResetPassword ends the user's sessions and revokes their tokens.
 	ResetPassword(ctx context.Context, token, newPassword string) (accounts.User, error)
+	// CheckResetToken answers nil, accounts.ErrInvalidToken or
+	// accounts.ErrExpiredToken for a reset link without using it up.
+	CheckResetToken(ctx context.Context, token string) error
 }
 
 // AccountSettings is what the account page needs: the signed-in person's

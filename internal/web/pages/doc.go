@@ -12,10 +12,14 @@
 // form (/forgot-password, one answer whether or not an account has the
 // address) and the signed-in person's account page (/account: profile,
 // e-mail address, password, connected apps, sessions, deleting the
-// account). Their forms answer a change with a redirect and a flash
-// message (post/redirect/get) and a refusal with the form again, a
-// message at each field at fault (422) and nothing written. Checks of the
-// current password, reset requests and sign-ups are throttled.
+// account). Opening a mailed link changes nothing, since mail scanners
+// open links too: /verify-email verifies only when its button (a form) is
+// sent, /reset-password only with the new password; both say at once
+// when a link expired or cannot be used. Their forms answer a change with
+// a redirect and a flash message (post/redirect/get) and a refusal with
+// the form again, a message at each field at fault (422) and nothing
+// written. Checks of the current password, reset requests and sign-ups
+// are throttled.
 //
 // Every form carries a CSRF token (Echo's CSRF middleware, which also
 // rejects cross-site and same-site form posts by their Sec-Fetch-Site

@@ -83,12 +83,21 @@ func (h *Handler) forgotSent(c echo.Context) error {
 	})
 }
 
-// resetForm shows the new-password form of a mailed link. The link is
-// checked (and used up) only when the form is sent.
+// resetForm shows the new-password form of a mailed link. A link that
+// expired or cannot be used says so at once, without a form; the check
+// does not use the link up (that happens only when the form is sent).
 func (h *Handler) resetForm(c echo.Context) error {
 	token := c.QueryParam("token")
 	if token == "" || len(token) > maxLinkToken {
 		return h.badResetLink(c, http.StatusBadRequest)
+	}
+	switch err := h.cfg.Recovery.CheckResetToken(c.Request().Context(), token); {
+	case errors.Is(err, accounts.ErrExpiredToken):
+		return h.badResetLink(c, http.StatusGone)
+	case errors.Is(err, accounts.ErrInvalidToken):
+		return h.badResetLink(c, http.StatusBadRequest)
+	case err != nil:
+		return h.fail(c, err)
 	}
 	return h.cfg.Render.ResetPassword(c.Response(), http.StatusOK, render.ResetPasswordPage{Common: h.common(c, nil), Token: token})
 }

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -48,7 +49,8 @@ func (h *Handler) registerSelfService(e *echo.Echo) {
 		e.GET(RegisterPath, h.registerForm, h.csrf)
 		e.POST(RegisterPath, h.register, h.csrf)
 		e.GET(RegisterDonePath, h.registerDone, h.csrf)
-		e.GET(VerifyEmailPath, h.verifyEmail, h.csrf)
+		e.GET(VerifyEmailPath, h.verifyEmailForm, h.csrf)
+		e.POST(VerifyEmailPath, h.verifyEmail, h.csrf)
 	}
 	if h.cfg.Recovery != nil {
 		e.GET(ForgotPasswordPath, h.forgotForm, h.csrf)
@@ -176,35 +178,84 @@ func (h *Handler) registerDone(c echo.Context) error {
 	})
 }
 
-// verifyEmail takes a verification link and says how it went.
-func (h *Handler) verifyEmail(c echo.Context) error {
+// verifyView is what the verification pages share: the request's
+// context acting as the signed-in person (or anonymous), the layout's
+// data and where to go next.
+type verifyView struct {
+	ctx    context.Context
+	common render.Common
+	next   render.Link
+}
+
+func (h *Handler) verifyView(c echo.Context) (verifyView, error) {
 	s, err := h.current(c)
 	if err != nil {
-		return h.fail(c, err)
+		return verifyView{}, err
 	}
 	actor := audit.ActorAnonymous
 	if s != nil {
 		actor = s.UserID
 	}
-	ctx := h.actAs(c, actor)
-	common := h.common(c, s)
-	next := render.Link{Href: LoginPath, Text: "Sign in", Primary: true}
+	v := verifyView{ctx: h.actAs(c, actor), common: h.common(c, s),
+		next: render.Link{Href: LoginPath, Text: "Sign in", Primary: true}}
 	if s != nil && h.cfg.Account != nil {
-		next = render.Link{Href: AccountPath, Text: "Go to your account", Primary: true}
+		v.next = render.Link{Href: AccountPath, Text: "Go to your account", Primary: true}
 	}
-	u, err := h.cfg.Signup.VerifyEmail(ctx, c.QueryParam("token"))
+	return v, nil
+}
+
+// verifyEmailForm is where the mailed verification link lands. Opening it
+// changes nothing, since mail scanners and link previewers open links on
+// their own: it shows a button whose form (CSRF token, the link's token)
+// verifies the address. A link that expired or cannot be used says so at
+// once; the check does not use it up.
+func (h *Handler) verifyEmailForm(c echo.Context) error {
+	v, err := h.verifyView(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	token := c.QueryParam("token")
+	if token == "" || len(token) > maxLinkToken {
+		return h.badVerifyLink(c, v, accounts.ErrInvalidToken)
+	}
+	if err := h.cfg.Signup.CheckVerifyToken(v.ctx, token); err != nil {
+		return h.badVerifyLink(c, v, err)
+	}
+	return h.cfg.Render.VerifyEmail(c.Response(), http.StatusOK, render.VerifyEmailPage{Common: v.common, Token: token})
+}
+
+// verifyEmail is the confirmation form: it uses the link up and says how
+// it went.
+func (h *Handler) verifyEmail(c echo.Context) error {
+	v, err := h.verifyView(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	token := c.FormValue("token")
+	if token == "" || len(token) > maxLinkToken {
+		return h.badVerifyLink(c, v, accounts.ErrInvalidToken)
+	}
+	u, err := h.cfg.Signup.VerifyEmail(v.ctx, token)
+	if err != nil {
+		return h.badVerifyLink(c, v, err)
+	}
+	return h.cfg.Render.Message(c.Response(), http.StatusOK, render.MessagePage{
+		Common:  v.common,
+		Kind:    render.MessageSuccess,
+		Heading: "Your e-mail address is verified",
+		Lead:    "Thank you. " + u.Email + " is confirmed as the address of " + u.Username + ".",
+		Links:   []render.Link{v.next},
+	})
+}
+
+// badVerifyLink explains a verification link that cannot be used: 410
+// when it expired, 400 when it was used, replaced or is incomplete. Any
+// other error is a failure.
+func (h *Handler) badVerifyLink(c echo.Context, v verifyView, err error) error {
 	switch {
-	case err == nil:
-		return h.cfg.Render.Message(c.Response(), http.StatusOK, render.MessagePage{
-			Common:  common,
-			Kind:    render.MessageSuccess,
-			Heading: "Your e-mail address is verified",
-			Lead:    "Thank you. " + u.Email + " is confirmed as the address of " + u.Username + ".",
-			Links:   []render.Link{next},
-		})
 	case errors.Is(err, accounts.ErrExpiredToken):
 		return h.cfg.Render.Message(c.Response(), http.StatusGone, render.MessagePage{
-			Common:  common,
+			Common:  v.common,
 			Kind:    render.MessageProblem,
 			Heading: "This link has expired",
 			Lead:    "Verification links work for a limited time, and this one is too old.",
@@ -213,12 +264,12 @@ func (h *Handler) verifyEmail(c echo.Context) error {
 		})
 	case errors.Is(err, accounts.ErrInvalidToken):
 		return h.cfg.Render.Message(c.Response(), http.StatusBadRequest, render.MessagePage{
-			Common:  common,
+			Common:  v.common,
 			Kind:    render.MessageProblem,
 			Heading: "This link cannot be used",
 			Lead:    "It was already used, a newer link replaced it, or it is incomplete.",
-			Body:    []string{"If you opened it before, your address is verified and there is nothing more to do. Otherwise, sign in and ask for a new link on your account page."},
-			Links:   []render.Link{next},
+			Body:    []string{"If you confirmed your address with it before, it is verified and there is nothing more to do. Otherwise, sign in and ask for a new link on your account page."},
+			Links:   []render.Link{v.next},
 		})
 	}
 	return h.fail(c, err)

@@ -55,6 +55,33 @@ func wantBody(t *testing.T, p page, wants ...string) {
 	}
 }
 
+// confirmVerification opens a verification link, which only shows the
+// confirmation form, and sends that form.
+func confirmVerification(t *testing.T, b *browser, link string) page {
+	t.Helper()
+	form := b.get(link)
+	wantStatus(t, form, http.StatusOK)
+	wantBody(t, form, "Confirm your e-mail address", `action="/verify-email"`)
+	return b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, form)}, "token": {tokenOf(link)}})
+}
+
+// tokenOf is the token of a mailed link (a path with query).
+func tokenOf(link string) string {
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("token")
+}
+
+// wantNoForm fails if the page offers the form posting to action.
+func wantNoForm(t *testing.T, p page, action string) {
+	t.Helper()
+	if strings.Contains(p.body, `action="`+action+`"`) || strings.Contains(p.body, `name="token"`) {
+		t.Errorf("page (status %d) offers the %s form:\n%s", p.status, action, p.body)
+	}
+}
+
 func registration(csrf string, kv ...string) url.Values {
 	v := url.Values{CSRFField: {csrf}, "username": {"zoe"}, "email": {"zoe@example.com"}, "name": {"Zoe"},
 		"password": {newPassword}, "password_confirm": {newPassword}}
@@ -94,7 +121,7 @@ func TestRegisterVerifyAndSignIn(t *testing.T) {
 	}
 
 	link := linkIn(t, e, "zoe@example.com", VerifyEmailPath)
-	ok := b.get(link)
+	ok := confirmVerification(t, b, link)
 	wantStatus(t, ok, http.StatusOK)
 	wantBody(t, ok, "Your e-mail address is verified", "zoe@example.com")
 	if u, _ := e.store.GetUser(context.Background(), u.ID); !u.EmailVerified {
@@ -103,6 +130,7 @@ func TestRegisterVerifyAndSignIn(t *testing.T) {
 	again := b.get(link)
 	wantStatus(t, again, http.StatusBadRequest)
 	wantBody(t, again, "This link cannot be used", "already used")
+	wantNoForm(t, again, VerifyEmailPath)
 
 	// And the person can sign in.
 	wantRedirect(t, b.login("", "zoe", newPassword, false), HomePath)
@@ -114,15 +142,102 @@ func TestVerificationLinkExpires(t *testing.T) {
 	form := b.get(RegisterPath)
 	wantRedirect(t, b.post(RegisterPath, registration(csrfOf(t, form))), RegisterDonePath)
 	link := linkIn(t, e, "zoe@example.com", VerifyEmailPath)
+	form = b.get(link)
+	wantStatus(t, form, http.StatusOK)
 	e.clock.Advance(25 * time.Hour)
-	p := b.get(link)
+	// Opened late: said at once, without the button, as often as it is
+	// opened (looking uses nothing up).
+	for range 2 {
+		p := b.get(link)
+		wantStatus(t, p, http.StatusGone)
+		wantBody(t, p, "This link has expired")
+		wantNoForm(t, p, VerifyEmailPath)
+	}
+	// Confirmed late, from a page opened in time: the same.
+	p := b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, form)}, "token": {tokenOf(link)}})
 	wantStatus(t, p, http.StatusGone)
 	wantBody(t, p, "This link has expired")
 	if u, _ := e.store.GetUserByLogin(context.Background(), "zoe"); u.EmailVerified {
 		t.Error("an expired link verified the address")
 	}
-	wantStatus(t, b.get(VerifyEmailPath+"?token=nonsense"), http.StatusBadRequest)
-	wantStatus(t, b.get(VerifyEmailPath), http.StatusBadRequest)
+	wantStatus(t, b.get(link), http.StatusBadRequest)
+	for _, bad := range []string{VerifyEmailPath + "?token=nonsense", VerifyEmailPath, VerifyEmailPath + "?token=" + strings.Repeat("A", 43)} {
+		p := b.get(bad)
+		wantStatus(t, p, http.StatusBadRequest)
+		wantNoForm(t, p, VerifyEmailPath)
+	}
+	for _, bad := range []string{"", "nonsense", strings.Repeat("x", 200)} {
+		wantStatus(t, b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, form)}, "token": {bad}}), http.StatusBadRequest)
+	}
+}
+
+// TestVerificationNeedsTheButton: opening the link, as a mail scanner
+// does, verifies nothing and keeps the link usable; the confirmation form
+// needs its CSRF token; sending it verifies.
+func TestVerificationNeedsTheButton(t *testing.T) {
+	e := selfEnv(t)
+	b := e.browser()
+	ctx := context.Background()
+	form := b.get(RegisterPath)
+	wantRedirect(t, b.post(RegisterPath, registration(csrfOf(t, form))), RegisterDonePath)
+	link := linkIn(t, e, "zoe@example.com", VerifyEmailPath)
+	token := tokenOf(link)
+	verified := func() bool {
+		t.Helper()
+		u, err := e.store.GetUserByLogin(ctx, "zoe")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.EmailVerified
+	}
+
+	// A scanner without cookies, then the person, open the link.
+	scanner := e.browser()
+	for _, who := range []*browser{scanner, scanner, b} {
+		p := who.get(link)
+		wantStatus(t, p, http.StatusOK)
+		wantBody(t, p, "Confirm your e-mail address", `method="post" action="/verify-email"`,
+			`name="token" value="`+token+`"`, `name="csrf_token" value="`, `<button type="submit"`)
+		if strings.Contains(p.body, "is verified") {
+			t.Fatalf("the confirmation page claims a verification:\n%s", p.body)
+		}
+	}
+	if verified() {
+		t.Fatal("opening the link verified the address")
+	}
+	if err := e.acc.CheckVerifyToken(ctx, token); err != nil {
+		t.Fatalf("the link after being opened: %v", err)
+	}
+
+	// The form without its CSRF token, with a forged one, or posted from
+	// another site is refused, and nothing changes.
+	confirm := b.get(link)
+	for _, p := range []page{
+		b.post(VerifyEmailPath, url.Values{"token": {token}}),
+		b.post(VerifyEmailPath, url.Values{CSRFField: {"forged"}, "token": {token}}),
+		scanner.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, confirm)}, "token": {token}}),
+		b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, confirm)}, "token": {token}}, "Sec-Fetch-Site", "cross-site"),
+	} {
+		wantStatus(t, p, http.StatusForbidden)
+		wantBody(t, p, "csrf_failed")
+	}
+	if verified() {
+		t.Fatal("a refused confirmation verified the address")
+	}
+	if err := e.acc.CheckVerifyToken(ctx, token); err != nil {
+		t.Fatalf("the link after refused confirmations: %v", err)
+	}
+
+	// The button verifies.
+	done := b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, confirm)}, "token": {token}})
+	wantStatus(t, done, http.StatusOK)
+	wantBody(t, done, "Your e-mail address is verified", "zoe@example.com", `href="/login"`)
+	if !verified() {
+		t.Fatal("the confirmation did not verify the address")
+	}
+	again := b.post(VerifyEmailPath, url.Values{CSRFField: {csrfOf(t, confirm)}, "token": {token}})
+	wantStatus(t, again, http.StatusBadRequest)
+	wantBody(t, again, "This link cannot be used")
 }
 
 func TestRegisterFieldErrorsWriteNothing(t *testing.T) {
@@ -239,6 +354,7 @@ func TestSelfServicePostsNeedCSRF(t *testing.T) {
 		RegisterPath:         registration(""),
 		ForgotPasswordPath:   {"email": {"alice@example.com"}},
 		ResetPasswordPath:    {"token": {"whatever"}, "password": {newPassword}, "password_confirm": {newPassword}},
+		VerifyEmailPath:      {"token": {"whatever"}},
 		AccountProfilePath:   {"name": {"Mallory"}},
 		AccountEmailPath:     {"email": {"evil@example.com"}, "current_password": {alicePassword}},
 		AccountVerifyPath:    {},
@@ -369,6 +485,9 @@ func TestResetPassword(t *testing.T) {
 	used := post("another new passphrase", "another new passphrase")
 	wantStatus(t, used, http.StatusBadRequest)
 	wantBody(t, used, "This link cannot be used", `href="/forgot-password"`)
+	usedForm := b.get(link)
+	wantStatus(t, usedForm, http.StatusBadRequest)
+	wantNoForm(t, usedForm, ResetPasswordPath)
 	wantRedirect(t, b.login("", "alice", newPassword, false), HomePath)
 
 	// An expired link says so.
@@ -378,11 +497,28 @@ func TestResetPassword(t *testing.T) {
 	link = linkIn(t, e, "alice@example.com", ResetPasswordPath)
 	token = strings.TrimPrefix(link, ResetPasswordPath+"?token=")
 	e.clock.Advance(2 * time.Hour)
+	// Opened late: said at once, without the form, as often as it is
+	// opened; looking does not use the link up, so the form sent from a
+	// page opened earlier says "expired" too.
+	for range 2 {
+		late := b.get(link)
+		wantStatus(t, late, http.StatusGone)
+		wantBody(t, late, "This link has expired", `href="/forgot-password"`)
+		wantNoForm(t, late, ResetPasswordPath)
+		if strings.Contains(late.body, `name="password"`) {
+			t.Error("the expired link's page asks for a password")
+		}
+	}
 	expired := post("yet another passphrase", "yet another passphrase")
 	wantStatus(t, expired, http.StatusGone)
 	wantBody(t, expired, "This link has expired")
 
-	wantStatus(t, b.get(ResetPasswordPath), http.StatusBadRequest)
+	for _, bad := range []string{ResetPasswordPath, ResetPasswordPath + "?token=nonsense", link} {
+		p := b.get(bad)
+		wantStatus(t, p, http.StatusBadRequest)
+		wantBody(t, p, "This link cannot be used")
+		wantNoForm(t, p, ResetPasswordPath)
+	}
 }
 
 func TestAccountNeedsASession(t *testing.T) {
@@ -459,7 +595,12 @@ func TestAccountProfileEmailAndPassword(t *testing.T) {
 	wantBody(t, b.get(AccountPath), "We sent a new verification link")
 	// Only the newest link works.
 	wantStatus(t, b.get(link), http.StatusBadRequest)
-	wantStatus(t, b.get(linkIn(t, e, "alice@new.example", VerifyEmailPath)), http.StatusOK)
+	newest := linkIn(t, e, "alice@new.example", VerifyEmailPath)
+	wantStatus(t, b.get(newest), http.StatusOK)
+	wantBody(t, b.get(AccountPath), "Not verified")
+	done := confirmVerification(t, b, newest)
+	wantStatus(t, done, http.StatusOK)
+	wantBody(t, done, "Your e-mail address is verified", `href="/account"`)
 	wantBody(t, b.get(AccountPath), "Verified")
 
 	// Password: wrong current one, policy, then success ends the other
