@@ -91,8 +91,9 @@ func newAdmin(t *testing.T, ts *testServer, username string) accounts.User {
 }
 
 // TestBrowserRegisterVerifySignIn: a person signs up from an app's login
-// page, gets the verification mail, opens its link, and signs in to the
-// app, whose ID token says the address is verified.
+// page, gets the verification mail, opens its link, confirms with the
+// page's button, and signs in to the app, whose ID token says the address
+// is verified.
 func TestBrowserRegisterVerifySignIn(t *testing.T) {
 	relay := smtptest.Start(t, smtptest.Options{})
 	ts := startTestServer(t, withSMTP(relay), withRegistration(true))
@@ -129,13 +130,24 @@ func TestBrowserRegisterVerifySignIn(t *testing.T) {
 	if !strings.HasPrefix(link, ts.PublicURL+"/verify-email?token=") {
 		t.Fatalf("verification link %q not under the issuer:\n%s", link, m.Text)
 	}
+	// Opening the link (as a mail scanner would) verifies nothing: the
+	// page asks for the button.
 	b.open(link)
+	b.expectText("Confirm your e-mail address")
+	if u, _ := ts.Store.GetUser(ctx, u.ID); u.EmailVerified {
+		t.Fatal("opening the verification link verified the address")
+	}
+	b.screenshot("verify-email", 390)
+	b.submit(`form.stack button[type="submit"]`)
 	b.expectText("Your e-mail address is verified", "zoe@example.com")
 	if u, _ := ts.Store.GetUser(ctx, u.ID); !u.EmailVerified {
-		t.Fatal("address not verified in the store")
+		t.Fatal("address not verified in the store after the button")
 	}
 	b.open(link)
 	b.expectText("This link cannot be used")
+	if b.has(`form.stack`) {
+		t.Fatal("a used verification link still offers the button")
+	}
 
 	b.open(app.authURL())
 	b.logIn("zoe", "zoe's long passphrase", false)
@@ -224,10 +236,12 @@ func TestBrowserForgottenPassword(t *testing.T) {
 	if again.Claims.Subject != erin.ID {
 		t.Errorf("signed in as %s after the reset", again.Claims.Subject)
 	}
+	// A used link says so as soon as it is opened, without a form.
 	b.open(link)
-	b.fill("password", "yet another passphrase", "password_confirm", "yet another passphrase")
-	b.submit(`form.stack button[type="submit"]`)
 	b.expectText("This link cannot be used")
+	if b.has("#password") {
+		t.Fatal("a used reset link still asks for a password")
+	}
 }
 
 // TestBrowserAdminGrantsRole: an administrator creates the role editor
