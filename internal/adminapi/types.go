@@ -21,23 +21,29 @@ type ClientRegistration struct {
 	Scope                   string `json:"scope,omitempty"`
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	FirstParty              bool   `json:"first_party,omitempty"`
+	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
+	// RS256, ES256 or EdDSA; empty means the provider default, RS256.
+	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
 }
 
 // OAuthClient is a registered client as the API shows it. ClientSecret is
 // set only in the answer to POST /clients: it is not stored and cannot be
 // shown again.
 type OAuthClient struct {
-	ClientID                string    `json:"client_id"`
-	ClientSecret            string    `json:"client_secret,omitempty"`
-	ClientName              string    `json:"client_name"`
-	RedirectURIs            []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs  []string  `json:"post_logout_redirect_uris"`
-	GrantTypes              []string  `json:"grant_types"`
-	ResponseTypes           []string  `json:"response_types"`
-	Scope                   string    `json:"scope"`
-	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
-	FirstParty              bool      `json:"first_party"`
-	CreatedAt               time.Time `json:"created_at"`
+	ClientID                string   `json:"client_id"`
+	ClientSecret            string   `json:"client_secret,omitempty"`
+	ClientName              string   `json:"client_name"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs  []string `json:"post_logout_redirect_uris"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	Scope                   string   `json:"scope"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	FirstParty              bool     `json:"first_party"`
+	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens:
+	// the registered one, or RS256 (the default) when it registered none.
+	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg"`
+	CreatedAt                time.Time `json:"created_at"`
 }
 
 // NewUser is the body of POST /users.

@@ -22,23 +22,25 @@ func TestWireShapes(t *testing.T) {
 
 		{"client registration", ClientRegistration{ClientName: "App", RedirectURIs: []string{"https://a.example/cb"},
 			PostLogoutRedirectURIs: []string{"https://a.example/bye"}, GrantTypes: []string{"authorization_code"},
-			ResponseTypes: []string{"code"}, Scope: "openid email", TokenEndpointAuthMethod: "none", FirstParty: true},
+			ResponseTypes: []string{"code"}, Scope: "openid email", TokenEndpointAuthMethod: "none", FirstParty: true,
+			IDTokenSignedResponseAlg: "ES256"},
 			`{"client_name":"App","redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":["https://a.example/bye"],` +
 				`"grant_types":["authorization_code"],"response_types":["code"],"scope":"openid email",` +
-				`"token_endpoint_auth_method":"none","first_party":true}`},
+				`"token_endpoint_auth_method":"none","first_party":true,"id_token_signed_response_alg":"ES256"}`},
 		{"client registration, defaults", ClientRegistration{ClientName: "App"}, `{"client_name":"App"}`},
 
 		{"client", OAuthClient{ClientID: "c1", ClientSecret: "s", ClientName: "App", RedirectURIs: []string{"https://a.example/cb"},
 			PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},
-			Scope: "openid", TokenEndpointAuthMethod: "client_secret_basic", FirstParty: true, CreatedAt: at},
+			Scope: "openid", TokenEndpointAuthMethod: "client_secret_basic", FirstParty: true,
+			IDTokenSignedResponseAlg: "EdDSA", CreatedAt: at},
 			`{"client_id":"c1","client_secret":"s","client_name":"App","redirect_uris":["https://a.example/cb"],` +
 				`"post_logout_redirect_uris":[],"grant_types":["authorization_code"],"response_types":["code"],"scope":"openid",` +
-				`"token_endpoint_auth_method":"client_secret_basic","first_party":true,` +
+				`"token_endpoint_auth_method":"client_secret_basic","first_party":true,"id_token_signed_response_alg":"EdDSA",` +
 				`"created_at":"2026-03-01T12:00:00Z"}`},
 		{"client without secret", OAuthClient{ClientID: "c1"},
 			`{"client_id":"c1","client_name":"","redirect_uris":null,"post_logout_redirect_uris":null,"grant_types":null,` +
 				`"response_types":null,"scope":"","token_endpoint_auth_method":"","first_party":false,` +
-				`"created_at":"0001-01-01T00:00:00Z"}`},
+				`"id_token_signed_response_alg":"","created_at":"0001-01-01T00:00:00Z"}`},
 
 		{"new user", NewUser{Username: "alice", Email: "a@example.com", Name: "Alice", Password: "pw", EmailVerified: true,
 			Roles: []string{"admin"}},

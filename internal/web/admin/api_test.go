@@ -193,7 +193,7 @@ func TestClientsLifecycle(t *testing.T) {
 	if created.Scope != "openid profile email roles offline_access" ||
 		!slices.Equal(created.GrantTypes, []string{"authorization_code", "refresh_token"}) ||
 		!slices.Equal(created.ResponseTypes, []string{"code"}) ||
-		created.TokenEndpointAuthMethod != "client_secret_basic" || !created.FirstParty ||
+		created.TokenEndpointAuthMethod != "client_secret_basic" || !created.FirstParty || created.IDTokenSignedResponseAlg != "RS256" ||
 		created.PostLogoutRedirectURIs == nil || !strings.Contains(r.body, `"created_at":"2026-03-01T12:00:00Z"`) {
 		t.Fatalf("create answer lacks the defaults: %s", r.body)
 	}
@@ -203,6 +203,10 @@ func TestClientsLifecycle(t *testing.T) {
 	}
 	if !clients.SecretMatches(stored.SecretHash, created.ClientSecret) {
 		t.Fatal("the stored hash does not match the returned secret")
+	}
+	if stored.IDTokenSignedResponseAlg != "" {
+		t.Fatalf("a client that asked for no ID token algorithm is stored with %q, not the default (empty)",
+			stored.IDTokenSignedResponseAlg)
 	}
 	if r.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("create answer Cache-Control = %q; want no-store", r.header.Get("Cache-Control"))
@@ -269,6 +273,12 @@ func TestClientsBadInput(t *testing.T) {
 			http.StatusBadRequest, "admin"},
 		{"public client credentials", "", `{"client_name":"A","grant_types":["client_credentials"],"token_endpoint_auth_method":"none"}`,
 			http.StatusBadRequest, "client_credentials"},
+		{"unsupported ID token algorithm", "", `{"client_name":"A","redirect_uris":["https://a.example/cb"],"id_token_signed_response_alg":"HS256"}`,
+			http.StatusBadRequest, `id_token_signed_response_alg: "HS256" is not supported (one of: RS256, ES256, EdDSA)`},
+		{"unsigned ID tokens", "", `{"client_name":"A","redirect_uris":["https://a.example/cb"],"id_token_signed_response_alg":"none"}`,
+			http.StatusBadRequest, "id_token_signed_response_alg"},
+		{"ID token algorithm not a string", "", `{"client_name":"A","redirect_uris":["https://a.example/cb"],"id_token_signed_response_alg":256}`,
+			http.StatusBadRequest, "id_token_signed_response_alg"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -287,6 +297,35 @@ func TestClientsBadInput(t *testing.T) {
 			list, err := e.store.ListClients(context.Background())
 			if err != nil || len(list) != 0 {
 				t.Fatalf("a refused request stored %d clients (err %v)", len(list), err)
+			}
+		})
+	}
+}
+
+// TestClientIDTokenAlgorithm: id_token_signed_response_alg goes from the
+// create body to the store and back in every answer.
+func TestClientIDTokenAlgorithm(t *testing.T) {
+	for _, alg := range []string{"ES256", "EdDSA", "RS256"} {
+		t.Run(alg, func(t *testing.T) {
+			e := newEnv(t)
+			r := e.call(http.MethodPost, "/admin/clients",
+				`{"client_name":"App","redirect_uris":["https://app.example.com/cb"],"id_token_signed_response_alg":"`+alg+`"}`)
+			e.mustStatus(r, http.StatusCreated)
+			if !strings.Contains(r.body, `"id_token_signed_response_alg":"`+alg+`"`) {
+				t.Fatalf("create answer lacks the algorithm: %s", r.body)
+			}
+			var created adminapi.OAuthClient
+			r.decode(t, &created)
+			stored, err := e.store.GetClient(context.Background(), created.ClientID)
+			if err != nil || stored.IDTokenSignedResponseAlg != alg {
+				t.Fatalf("stored algorithm %q (err %v); want %s", stored.IDTokenSignedResponseAlg, err, alg)
+			}
+			for _, path := range []string{"/admin/clients/" + created.ClientID, "/admin/clients"} {
+				r = e.call(http.MethodGet, path, "")
+				e.mustStatus(r, http.StatusOK)
+				if !strings.Contains(r.body, `"id_token_signed_response_alg":"`+alg+`"`) {
+					t.Fatalf("GET %s lacks the algorithm: %s", path, r.body)
+				}
 			}
 		})
 	}

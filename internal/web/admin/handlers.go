@@ -12,23 +12,30 @@ import (
 	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/keys"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
 // toClientResponse shows a stored client; only createClient adds the
-// secret.
+// secret. A client stored without an ID token algorithm gets the
+// provider's default, RS256, and is shown with it.
 func toClientResponse(c storage.Client) adminapi.OAuthClient {
+	alg := c.IDTokenSignedResponseAlg
+	if alg == "" {
+		alg = keys.AlgRS256
+	}
 	return adminapi.OAuthClient{
-		ClientID:                c.ID,
-		ClientName:              c.Name,
-		RedirectURIs:            nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs:  nonNil(c.PostLogoutRedirectURIs),
-		GrantTypes:              nonNil(c.GrantTypes),
-		ResponseTypes:           nonNil(c.ResponseTypes),
-		Scope:                   strings.Join(c.Scopes, " "),
-		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
-		FirstParty:              c.FirstParty,
-		CreatedAt:               c.CreatedAt,
+		ClientID:                 c.ID,
+		ClientName:               c.Name,
+		RedirectURIs:             nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
+		GrantTypes:               nonNil(c.GrantTypes),
+		ResponseTypes:            nonNil(c.ResponseTypes),
+		Scope:                    strings.Join(c.Scopes, " "),
+		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
+		FirstParty:               c.FirstParty,
+		IDTokenSignedResponseAlg: alg,
+		CreatedAt:                c.CreatedAt,
 	}
 }
 
@@ -77,14 +84,15 @@ func (a *API) createClient(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	client, secret, err := a.clients.Create(c.Request().Context(), clients.Registration{
-		Name:                    req.ClientName,
-		RedirectURIs:            req.RedirectURIs,
-		PostLogoutRedirectURIs:  req.PostLogoutRedirectURIs,
-		GrantTypes:              req.GrantTypes,
-		ResponseTypes:           req.ResponseTypes,
-		Scopes:                  strings.Fields(req.Scope),
-		TokenEndpointAuthMethod: req.TokenEndpointAuthMethod,
-		FirstParty:              req.FirstParty,
+		Name:                     req.ClientName,
+		RedirectURIs:             req.RedirectURIs,
+		PostLogoutRedirectURIs:   req.PostLogoutRedirectURIs,
+		GrantTypes:               req.GrantTypes,
+		ResponseTypes:            req.ResponseTypes,
+		Scopes:                   strings.Fields(req.Scope),
+		TokenEndpointAuthMethod:  req.TokenEndpointAuthMethod,
+		FirstParty:               req.FirstParty,
+		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg,
 	})
 	if err != nil {
 		return a.fail(c, err)
