@@ -20,7 +20,8 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 		Use:   "create",
 		Short: "Register a client; prints its id and, for a confidential client, its secret (shown once)",
 		Example: "  signet clients create --name \"My app\" --redirect-uri https://app.example.com/callback -o json\n" +
-			"  signet clients create --name CLI --public --redirect-uri http://127.0.0.1:8400/callback",
+			"  signet clients create --name CLI --public --redirect-uri http://127.0.0.1:8400/callback\n" +
+			"  signet clients create --name \"Go app\" --redirect-uri https://go.example.com/cb --id-token-signed-response-alg ES256",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if public {
@@ -54,6 +55,8 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 	f.StringVar(&reg.TokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic (default), client_secret_post or none")
 	f.BoolVar(&public, "public", false, "public client without a secret (same as --token-endpoint-auth-method none)")
 	f.BoolVar(&reg.FirstParty, "first-party", false, "first-party client: skips the consent page")
+	f.StringVar(&reg.IDTokenSignedResponseAlg, "id-token-signed-response-alg", "",
+		"algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA; the server must sign with it (--signing-algorithms)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }
@@ -139,6 +142,7 @@ func manageShowClient(w io.Writer, c adminclient.OAuthClient) error {
 		"scope", c.Scope,
 		"token_endpoint_auth_method", c.TokenEndpointAuthMethod,
 		"first_party", manageYesNo(c.FirstParty),
+		"id_token_signed_response_alg", manageOrDash(c.IDTokenSignedResponseAlg),
 		"created_at", manageTime(c.CreatedAt),
 	)
 	return manageFields(w, pairs...)

@@ -314,6 +314,50 @@ func TestManageClients(t *testing.T) {
 	}
 }
 
+// TestManageClientsIDTokenAlgorithm: --id-token-signed-response-alg
+// reaches the store and comes back from clients create and clients get;
+// without it a client shows the default, RS256.
+func TestManageClientsIDTokenAlgorithm(t *testing.T) {
+	store := startAdminAPI(t)
+	ctx := context.Background()
+
+	var c adminapi.OAuthClient
+	mustJSON(t, mustRun(t, "", "clients", "create", "--name", "Go app", "--redirect-uri", "https://go.example.com/cb",
+		"--id-token-signed-response-alg", "ES256", "-o", "json"), &c)
+	if c.ClientID == "" || c.IDTokenSignedResponseAlg != "ES256" {
+		t.Fatalf("clients create --id-token-signed-response-alg ES256 printed %+v", c)
+	}
+	if stored, err := store.GetClient(ctx, c.ClientID); err != nil || stored.IDTokenSignedResponseAlg != "ES256" {
+		t.Fatalf("stored algorithm %q (err %v)", stored.IDTokenSignedResponseAlg, err)
+	}
+	out := mustRun(t, "", "clients", "get", c.ClientID, "-o", "json")
+	if !strings.Contains(out, `"id_token_signed_response_alg": "ES256"`) {
+		t.Fatalf("clients get -o json lacks the algorithm:\n%s", out)
+	}
+	if table := mustRun(t, "", "clients", "get", c.ClientID); !strings.Contains(table, "id_token_signed_response_alg") ||
+		!strings.Contains(table, "ES256") {
+		t.Fatalf("clients get (table) lacks the algorithm:\n%s", table)
+	}
+
+	var def adminapi.OAuthClient
+	mustJSON(t, mustRun(t, "", "clients", "create", "--name", "Plain", "--redirect-uri", "https://plain.example.com/cb",
+		"-o", "json"), &def)
+	if def.IDTokenSignedResponseAlg != "RS256" {
+		t.Fatalf("a client created without the flag shows %q; want RS256", def.IDTokenSignedResponseAlg)
+	}
+
+	for _, alg := range []string{"HS256", "none", "es256"} {
+		_, err := runCLI(t, "", "clients", "create", "--name", "Bad", "--redirect-uri", "https://bad.example.com/cb",
+			"--id-token-signed-response-alg", alg)
+		if err == nil || !strings.Contains(err.Error(), "id_token_signed_response_alg") || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("--id-token-signed-response-alg %s: %v; want a 400 naming the field", alg, err)
+		}
+	}
+	if list, _ := store.ListClients(ctx); len(list) != 2 {
+		t.Fatalf("%d clients stored; a refused create stored one", len(list))
+	}
+}
+
 func TestManageRoles(t *testing.T) {
 	store := startAdminAPI(t)
 	ctx := context.Background()
