@@ -213,20 +213,27 @@ func (s *Service) consumeToken(ctx context.Context, purpose, raw string) (tok st
 	if err != nil {
 		return tok, rec, false, false, fmt.Errorf("use %s link: %w", purpose, err)
 	}
+	rec, expired, stale, err = s.judgeToken(ctx, tok)
+	return tok, rec, expired, stale, err
+}
+
+// judgeToken tells whether a token found in the store still works: not
+// expired, its user still there and still at the address it was sent to.
+func (s *Service) judgeToken(ctx context.Context, tok storage.ActionToken) (rec storage.User, expired, stale bool, err error) {
 	if !s.clock().Before(tok.ExpiresAt) {
-		return tok, rec, true, false, nil
+		return rec, true, false, nil
 	}
 	rec, err = s.store.GetUser(ctx, tok.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return tok, rec, false, true, nil
+		return rec, false, true, nil
 	}
 	if err != nil {
-		return tok, rec, false, false, fmt.Errorf("use %s link: %w", purpose, err)
+		return rec, false, false, fmt.Errorf("use %s link: %w", tok.Purpose, err)
 	}
 	if !strings.EqualFold(rec.Email, tok.Email) {
-		return tok, rec, false, true, nil
+		return rec, false, true, nil
 	}
-	return tok, rec, false, false, nil
+	return rec, false, false, nil
 }
 
 // VerifyEmail uses up a verification link's token and marks the user's

@@ -84,55 +84,30 @@ func (s *Service) CheckResetToken(ctx context.Context, token string) error {
 	return s.checkToken(ctx, storage.PurposeResetPassword, token)
 }
 
-// errPeekRollback ends the transaction of checkToken: InTx rolls back on
-// any error, and this one only means "undo, the look was all we wanted".
-var errPeekRollback = errors.New("accounts: token check rolls back")
-
-// checkToken looks at a link token without using it up.
-//
-// The storage contract has no way to read a token, only to consume it
-// (ActionTokenStore.ConsumeActionToken deletes and returns it), and both
-// stores implement exactly that. Rather than widen the contract for a
-// read, the check consumes the token inside a transaction, judges it as
-// the consuming call would (consumeToken: expiry, user, address; a
-// disabled account for a reset) and then returns errPeekRollback so that
-// InTx rolls the deletion back. On PostgreSQL the DELETE holds the row's
-// lock until that rollback, so a concurrent use of the same link waits
-// for the check and then finds the token as it was.
-//
-// The rollback alone is not enough when ctx already carries a
-// transaction: InTx then joins it, the rollback becomes the caller's
-// decision, and a caller that commits would commit the deletion. So the
-// token is also put back, unchanged, before returning: in a transaction
-// of its own that is undone with the rest; in a joined one it leaves the
-// caller's transaction as it found it.
+// checkToken looks at a link token without using it up and judges it as
+// the consuming call would (judgeToken: expiry, user, address; a disabled
+// account for a reset). The POST that uses the link decides for good.
 func (s *Service) checkToken(ctx context.Context, purpose, raw string) error {
 	if !wellFormedToken(raw) {
 		return ErrInvalidToken
 	}
-	var verdict error
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		tok, rec, expired, stale, err := s.consumeToken(ctx, purpose, raw)
-		if err != nil {
-			return err // nothing was consumed (ErrInvalidToken) or it all rolls back
-		}
-		switch {
-		case expired:
-			verdict = ErrExpiredToken
-		case stale && purpose == storage.PurposeVerifyEmail:
-			verdict = fmt.Errorf("%w: the e-mail address changed since the link was sent", ErrInvalidToken)
-		case stale || purpose == storage.PurposeResetPassword && rec.Disabled:
-			verdict = ErrInvalidToken
-		}
-		if err := s.store.CreateActionToken(ctx, tok); err != nil {
-			return fmt.Errorf("check %s link: put the token back: %w", purpose, err)
-		}
-		return errPeekRollback
-	})
-	if errors.Is(err, errPeekRollback) {
-		// Even if the rollback itself failed (errors.Join), nothing was
-		// committed: the token is as it was.
-		return verdict
+	tok, err := s.store.GetActionToken(ctx, purpose, HashLinkToken(raw))
+	if errors.Is(err, storage.ErrNotFound) {
+		return ErrInvalidToken
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("check %s link: %w", purpose, err)
+	}
+	rec, expired, stale, err := s.judgeToken(ctx, tok)
+	switch {
+	case err != nil:
+		return err
+	case expired:
+		return ErrExpiredToken
+	case stale && purpose == storage.PurposeVerifyEmail:
+		return fmt.Errorf("%w: the e-mail address changed since the link was sent", ErrInvalidToken)
+	case stale || purpose == storage.PurposeResetPassword && rec.Disabled:
+		return ErrInvalidToken
+	}
+	return nil
 }

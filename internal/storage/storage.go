@@ -444,6 +444,10 @@ type ActionToken struct {
 // ActionTokenStore keeps single-use link tokens.
 type ActionTokenStore interface {
 	CreateActionToken(ctx context.Context, t ActionToken) error
+	// GetActionToken returns the token without using it up (a page that
+	// says "this link expired" before the form is sent); ErrNotFound when
+	// absent or already used.
+	GetActionToken(ctx context.Context, purpose, hash string) (ActionToken, error)
 	// ConsumeActionToken deletes and returns the token; ErrNotFound when
 	// absent or already used. Expiry is the caller's to check.
 	ConsumeActionToken(ctx context.Context, purpose, hash string) (ActionToken, error)

@@ -295,6 +295,20 @@ func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) er
 	})
 }
 
+// GetActionToken returns the token without consuming it.
+func (s *Store) GetActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {
+	var out storage.ActionToken
+	err := s.do(ctx, func(d *state) error {
+		t, ok := d.actionTokens[actionTokenKey{purpose, hash}]
+		if !ok {
+			return fmt.Errorf("get %s token: %w", purpose, storage.ErrNotFound)
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
 // ConsumeActionToken deletes and returns the token; ErrNotFound when absent
 // or already used.
 func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {

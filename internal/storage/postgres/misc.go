@@ -280,6 +280,16 @@ func (s *Store) CreateActionToken(ctx context.Context, t storage.ActionToken) er
 	return nil
 }
 
+// GetActionToken returns the token without consuming it.
+func (s *Store) GetActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {
+	var r actionTokenRow
+	err := s.get(ctx, &r, `SELECT `+actionTokenColumns+` FROM action_tokens WHERE purpose = $1 AND hash = $2`, purpose, hash)
+	if err != nil {
+		return storage.ActionToken{}, fmt.Errorf("get %s token: %w", purpose, mapErr(err))
+	}
+	return r.token(), nil
+}
+
 // ConsumeActionToken deletes and returns the token in one statement;
 // ErrNotFound when absent or already used.
 func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (storage.ActionToken, error) {
@@ -289,10 +299,14 @@ func (s *Store) ConsumeActionToken(ctx context.Context, purpose, hash string) (s
 	if err != nil {
 		return storage.ActionToken{}, fmt.Errorf("consume %s token: %w", purpose, mapErr(err))
 	}
+	return r.token(), nil
+}
+
+func (r actionTokenRow) token() storage.ActionToken {
 	return storage.ActionToken{
 		Hash: r.Hash, Purpose: r.Purpose, UserID: r.UserID, Email: r.Email,
 		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
-	}, nil
+	}
 }
 
 // DeleteUserActionTokens removes the user's tokens of that purpose.

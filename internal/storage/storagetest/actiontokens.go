@@ -16,11 +16,20 @@ func actionTokenCases() []testCase {
 			wantErr(t, s.CreateActionToken(ctx, tok), storage.ErrAlreadyExists, "duplicate token")
 			_, err := s.ConsumeActionToken(ctx, storage.PurposeResetPassword, "h1")
 			wantErr(t, err, storage.ErrNotFound, "consume with the wrong purpose")
+			_, err = s.GetActionToken(ctx, storage.PurposeResetPassword, "h1")
+			wantErr(t, err, storage.ErrNotFound, "get with the wrong purpose")
+			for range 2 { // looking does not use it up
+				got, err := s.GetActionToken(ctx, storage.PurposeVerifyEmail, "h1")
+				must(t, err, "GetActionToken")
+				wantEqual(t, got, tok, "token looked at")
+			}
 			got, err := s.ConsumeActionToken(ctx, storage.PurposeVerifyEmail, "h1")
 			must(t, err, "first ConsumeActionToken")
 			wantEqual(t, got, tok, "consumed token")
 			_, err = s.ConsumeActionToken(ctx, storage.PurposeVerifyEmail, "h1")
 			wantErr(t, err, storage.ErrNotFound, "second ConsumeActionToken")
+			_, err = s.GetActionToken(ctx, storage.PurposeVerifyEmail, "h1")
+			wantErr(t, err, storage.ErrNotFound, "GetActionToken after use")
 		}},
 		{"concurrent consume has exactly one winner", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
