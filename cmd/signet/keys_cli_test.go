@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/storage"
@@ -45,20 +46,10 @@ func startKeysAdmin(t *testing.T, algs ...string) storage.Store {
 	return store
 }
 
-type cliKey struct {
-	KID         string     `json:"kid"`
-	Alg         string     `json:"alg"`
-	State       string     `json:"state"`
-	CreatedAt   time.Time  `json:"created_at"`
-	ActivateAt  *time.Time `json:"activate_at"`
-	RetiredAt   *time.Time `json:"retired_at"`
-	DeleteAfter *time.Time `json:"delete_after"`
-}
-
 func TestManageKeys(t *testing.T) {
 	store := startKeysAdmin(t, "RS256", "ES256")
 
-	var keys []cliKey
+	var keys []adminapi.SigningKey
 	mustJSON(t, mustRun(t, "", "keys", "list", "-o", "json"), &keys)
 	if len(keys) != 2 || keys[0].State != "current" || keys[1].State != "current" || keys[0].ActivateAt == nil {
 		t.Fatalf("keys list: %+v", keys)
@@ -70,9 +61,9 @@ func TestManageKeys(t *testing.T) {
 		}
 	}
 
-	var next []cliKey
+	var next []adminapi.SigningKey
 	mustJSON(t, mustRun(t, "", "keys", "rotate", "--alg", "ES256", "-o", "json"), &next)
-	if len(next) != 1 || next[0].Alg != "ES256" || next[0].State != "next" ||
+	if len(next) != 1 || next[0].Algorithm != "ES256" || next[0].State != "next" ||
 		next[0].ActivateAt.Sub(next[0].CreatedAt) < time.Hour {
 		t.Fatalf("keys rotate --alg ES256: %+v", next)
 	}
