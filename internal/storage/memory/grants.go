@@ -119,15 +119,7 @@ func (s *Store) DeactivateOAuthRequestsBySubject(ctx context.Context, subject, c
 func (s *Store) DeleteExpiredOAuthRequests(ctx context.Context, before time.Time, limit int) (int, error) {
 	n := 0
 	err := s.do(ctx, func(d *state) error {
-		for k, r := range d.requests {
-			if limit > 0 && n >= limit {
-				break
-			}
-			if !r.ExpiresAt.IsZero() && r.ExpiresAt.Before(before) {
-				delete(d.requests, k)
-				n++
-			}
-		}
+		n = deleteExpired(d.requests, before, limit, func(v storage.OAuthRequest) time.Time { return v.ExpiresAt })
 		return nil
 	})
 	return n, err
@@ -200,15 +192,7 @@ func (s *Store) ConsumeLoginChallenge(ctx context.Context, id string) (storage.L
 func (s *Store) DeleteExpiredLoginChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
 	n := 0
 	err := s.do(ctx, func(d *state) error {
-		for id, c := range d.challenges {
-			if limit > 0 && n >= limit {
-				break
-			}
-			if c.ExpiresAt.Before(before) {
-				delete(d.challenges, id)
-				n++
-			}
-		}
+		n = deleteExpired(d.challenges, before, limit, func(v storage.LoginChallenge) time.Time { return v.ExpiresAt })
 		return nil
 	})
 	return n, err

@@ -126,15 +126,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error) {
 	n := 0
 	err := s.do(ctx, func(d *state) error {
-		for id, sess := range d.sessions {
-			if limit > 0 && n >= limit {
-				break
-			}
-			if sess.ExpiresAt.Before(before) {
-				delete(d.sessions, id)
-				n++
-			}
-		}
+		n = deleteExpired(d.sessions, before, limit, func(v storage.Session) time.Time { return v.ExpiresAt })
 		return nil
 	})
 	return n, err
@@ -367,4 +359,21 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]storage.AuditEvent,
 		return nil
 	})
 	return out, err
+}
+
+// deleteExpired deletes from m up to limit entries (no limit when limit
+// <= 0) whose expiry is set and before the given time, and returns how
+// many it deleted.
+func deleteExpired[K comparable, V any](m map[K]V, before time.Time, limit int, expiresAt func(V) time.Time) int {
+	n := 0
+	for k, v := range m {
+		if limit > 0 && n >= limit {
+			break
+		}
+		if exp := expiresAt(v); !exp.IsZero() && exp.Before(before) {
+			delete(m, k)
+			n++
+		}
+	}
+	return n
 }
