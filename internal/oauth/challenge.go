@@ -158,10 +158,16 @@ type ChallengeInfo struct {
 }
 
 func (s *Challenges) get(ctx context.Context, value string) (storage.LoginChallenge, error) {
+	return s.load(ctx, value, s.store.GetLoginChallenge)
+}
+
+// load reads (or consumes) the challenge named by value: a malformed,
+// unknown, used or expired one is ErrChallengeNotFound alike.
+func (s *Challenges) load(ctx context.Context, value string, read func(context.Context, string) (storage.LoginChallenge, error)) (storage.LoginChallenge, error) {
 	if value == "" || len(value) > 128 {
 		return storage.LoginChallenge{}, ErrChallengeNotFound
 	}
-	c, err := s.store.GetLoginChallenge(ctx, ChallengeID(value))
+	c, err := read(ctx, ChallengeID(value))
 	if errors.Is(err, storage.ErrNotFound) {
 		return c, ErrChallengeNotFound
 	} else if err != nil {
@@ -307,19 +313,7 @@ func (s *Challenges) DecideConsent(ctx context.Context, value string, granted []
 // Consume takes the challenge out of storage (exactly once) for the
 // authorization endpoint to finish the request.
 func (s *Challenges) Consume(ctx context.Context, value string) (storage.LoginChallenge, error) {
-	if value == "" || len(value) > 128 {
-		return storage.LoginChallenge{}, ErrChallengeNotFound
-	}
-	c, err := s.store.ConsumeLoginChallenge(ctx, ChallengeID(value))
-	if errors.Is(err, storage.ErrNotFound) {
-		return c, ErrChallengeNotFound
-	} else if err != nil {
-		return c, err
-	}
-	if !s.now().Before(c.ExpiresAt) {
-		return c, ErrChallengeNotFound
-	}
-	return c, nil
+	return s.load(ctx, value, s.store.ConsumeLoginChallenge)
 }
 
 // RememberedConsent reports whether the user's remembered consent for the
