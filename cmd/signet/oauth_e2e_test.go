@@ -823,6 +823,20 @@ func TestOAuthE2EBadTokenRequests(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("an access token as introspection credential: %d", resp.StatusCode)
 		}
+		// Nor in the query string, next to made-up Basic credentials:
+		// fosite would take it as the caller's credential and skip the
+		// client authentication.
+		req, _ = http.NewRequest(http.MethodPost, x.ts.PublicURL+"/oauth2/introspect?access_token="+url.QueryEscape(tok.AccessToken),
+			strings.NewReader(url.Values{"token": {tok.RefreshToken}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("nobody", "nothing")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := readBody(resp); resp.StatusCode == http.StatusOK || strings.Contains(b, `"active":true`) {
+			t.Errorf("an access token in the query as introspection credential: %d %s", resp.StatusCode, b)
+		}
 	})
 	t.Run("userinfo refusals", func(t *testing.T) {
 		tok, _, _ := r.login(u)

@@ -233,7 +233,9 @@ func (h *Handler) introspect(c echo.Context) error {
 	if err := checkParams(r.PostForm); err != nil {
 		return oauthJSONError(c, http.StatusBadRequest, "invalid_request", err.Error())
 	}
-	if r.PostForm.Has("access_token") {
+	// r.Form: fosite reads a credential access_token from the query too,
+	// and then skips the client authentication.
+	if r.Form.Has("access_token") {
 		return oauthJSONError(c, http.StatusBadRequest, "invalid_request", "Authenticate with client credentials, not an access token.")
 	}
 	if _, _, ok := r.BasicAuth(); !ok {
