@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -178,6 +179,12 @@ func (h *Handler) accountForm(form string, checksPassword bool, act accountActio
 			h.cfg.Sessions.ClearCookie(c.Response())
 			return toLogin(c)
 		}
+		var mt *mailThrottled
+		if errors.As(err, &mt) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(mt.wait.Seconds()))))
+			return h.accountProblem(c, *s, http.StatusTooManyRequests, form, nil,
+				"Too many e-mails were sent for your account. "+waitWords(mt.wait))
+		}
 		fields := accounts.FieldErrors(err)
 		if checksPassword && fields["current_password"] != "" {
 			if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
@@ -226,7 +233,12 @@ func (h *Handler) saveProfile(c echo.Context, ctx context.Context, s storage.Ses
 }
 
 func (h *Handler) changeEmail(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {
-	u, err := h.cfg.Account.ChangeEmail(ctx, s.UserID, c.FormValue("email"), c.FormValue("current_password"))
+	var u accounts.User
+	err := h.limitMail(c, ctx, s, func() error {
+		var err error
+		u, err = h.cfg.Account.ChangeEmail(ctx, s.UserID, c.FormValue("email"), c.FormValue("current_password"))
+		return err
+	})
 	if err != nil {
 		return "", "", err
 	}
@@ -236,8 +248,37 @@ func (h *Handler) changeEmail(c echo.Context, ctx context.Context, s storage.Ses
 	return "email-changed", "", nil
 }
 
-func (h *Handler) resendVerification(_ echo.Context, ctx context.Context, s storage.Session) (string, string, error) {
-	return "verification-sent", "", h.cfg.Account.SendVerification(ctx, s.UserID)
+func (h *Handler) resendVerification(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {
+	return "verification-sent", "", h.limitMail(c, ctx, s, func() error { return h.cfg.Account.SendVerification(ctx, s.UserID) })
+}
+
+// mailThrottled is a form that would send a mail refused for now.
+type mailThrottled struct{ wait time.Duration }
+
+func (e *mailThrottled) Error() string { return "account mail throttled" }
+
+// limitMail runs send, a form that mails the account's address, unless
+// such forms were sent too often for the account or from the client
+// address (counted apart from logins, like sign-ups): otherwise "send the
+// link again" would be a way to flood a mailbox, which may be someone
+// else's. Every send that goes through counts.
+func (h *Handler) limitMail(c echo.Context, ctx context.Context, s storage.Session, send func() error) error {
+	acctKey := "account-mail:" + sessions.AccountKey(s.UserID, "")
+	ipKey := "account-mail:" + sessions.IPKey(h.clientIP(c))
+	wait, err := h.cfg.Throttle.Wait(ctx, acctKey, ipKey)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &mailThrottled{wait: wait}
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "account mail not counted", "err", err)
+	}
+	return nil
 }
 
 func (h *Handler) changePassword(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {

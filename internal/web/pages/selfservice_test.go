@@ -712,3 +712,31 @@ func TestDescribeDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountVerificationMailIsThrottled: the account page's "send the
+// link again" mails whatever address the account has (possibly someone
+// else's, typed at sign-up), so it is slowed down like sign-ups and reset
+// requests rather than being a way to flood a mailbox.
+func TestAccountVerificationMailIsThrottled(t *testing.T) {
+	e := selfEnv(t)
+	b := e.browser()
+	wantRedirect(t, b.login("", "alice", alicePassword, false), HomePath)
+	for range 5 {
+		wantRedirect(t, accountPost(t, b, AccountVerifyPath, url.Values{}), AccountPath)
+	}
+	p := accountPost(t, b, AccountVerifyPath, url.Values{})
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "Too many e-mails")
+	if p.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	if n := len(e.outbox.To("alice@example.com")); n != 5 {
+		t.Errorf("%d verification mails to alice, want 5", n)
+	}
+	// Changing the address mails the new one: the same limit.
+	p = accountPost(t, b, AccountEmailPath, url.Values{"email": {"victim@else.example"}, "current_password": {alicePassword}})
+	wantStatus(t, p, http.StatusTooManyRequests)
+	if n := len(e.outbox.To("victim@else.example")); n != 0 {
+		t.Errorf("%d mails to the new address while throttled", n)
+	}
+}
