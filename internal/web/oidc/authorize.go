@@ -209,6 +209,12 @@ func (h *Handler) resume(c echo.Context) error {
 	} else if err != nil {
 		return h.authorizeErrorPage(c, err)
 	}
+	if ch.Subject != "" && ch.SessionID == "" && h.requireSess {
+		// A login bound to no browser session could be finished by any
+		// browser holding the challenge.
+		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
+			"This sign-in is not tied to a browser session. Go back to the application and start again.")
+	}
 	if ch.SessionID != "" {
 		bs, found, err := h.sessions.Current(r)
 		if err != nil {

@@ -427,3 +427,31 @@ func decodeJWTClaims(t *testing.T, raw string) map[string]interface{} {
 	}
 	return out
 }
+
+// Under strict binding a challenge whose login names no browser session
+// cannot be finished by just any browser: there is nothing to bind to, so
+// the resume is refused rather than answered with a code.
+func TestResumeWithoutSessionIDIsRefusedUnderStrictBinding(t *testing.T) {
+	sess := fakeSessions{byCookie: map[string]oidc.BrowserSession{}}
+	e := envWithSessions(t, sess)
+	c := e.client(nil)
+	u := e.user()
+	sess.byCookie["mallory"] = oidc.BrowserSession{ID: "sid-mallory", Subject: u.ID, AuthTime: time.Now()}
+	_, pc := pkcePair()
+	q := authorizeParams(c, pc)
+	ch := e.startAuthorize(q)
+	ctx := context.Background()
+	if err := e.Challenges.AcceptLogin(ctx, ch, u.ID, "", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Challenges.DecideConsent(ctx, ch, strings.Fields(q.Get("scope")), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, cookie := range []string{"", "mallory"} {
+		resp := get(t, e.URL+oidc.PathResume+"?login_challenge="+url.QueryEscape(ch), cookie)
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusBadRequest || loc.Query().Get("code") != "" {
+			t.Fatalf("resume (cookie %q) of a login bound to no session: %d %s", cookie, resp.StatusCode, loc)
+		}
+	}
+}
