@@ -13,12 +13,20 @@ type JanitorStore interface {
 	DeleteExpiredOAuthRequests(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredLoginChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
 }
+
+// StaleLoginAttemptsAfter is how long a failed-login counter is kept after
+// its last failure: far longer than any throttle window or back-off, so
+// deleting it forgets nothing that still counts.
+const StaleLoginAttemptsAfter = 24 * time.Hour
 
 var _ JanitorStore = storage.Store(nil)
 
 // Janitor deletes expired OAuth requests (codes, tokens, PKCE and OpenID
-// Connect rows), login challenges and browser sessions.
+// Connect rows), login challenges, browser sessions, e-mail link tokens and
+// stale failed-login counters.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -49,7 +57,7 @@ func (j *Janitor) Run(ctx context.Context) {
 
 // Swept counts the rows one sweep deleted, by sort.
 type Swept struct {
-	Requests, Challenges, Sessions int
+	Requests, Challenges, Sessions, ActionTokens, LoginAttempts int
 }
 
 // Sweep deletes everything expired now, batch by batch, and returns how
@@ -70,20 +78,24 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 	before := now()
 	var n Swept
 	for _, sweep := range []struct {
-		what  string
-		count *int
-		del   func(ctx context.Context, before time.Time, limit int) (int, error)
+		what   string
+		count  *int
+		before time.Time
+		del    func(ctx context.Context, before time.Time, limit int) (int, error)
 	}{
-		{"oauth requests", &n.Requests, j.Store.DeleteExpiredOAuthRequests},
-		{"login challenges", &n.Challenges, j.Store.DeleteExpiredLoginChallenges},
-		{"browser sessions", &n.Sessions, j.Store.DeleteExpiredSessions},
+		{"oauth requests", &n.Requests, before, j.Store.DeleteExpiredOAuthRequests},
+		{"login challenges", &n.Challenges, before, j.Store.DeleteExpiredLoginChallenges},
+		{"browser sessions", &n.Sessions, before, j.Store.DeleteExpiredSessions},
+		{"e-mail link tokens", &n.ActionTokens, before, j.Store.DeleteExpiredActionTokens},
+		{"failed-login counters", &n.LoginAttempts, before.Add(-StaleLoginAttemptsAfter), j.Store.DeleteStaleLoginAttempts},
 	} {
 		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
-			return sweep.del(ctx, before, batch)
+			return sweep.del(ctx, sweep.before, batch)
 		}, batch)
 	}
 	if n != (Swept{}) {
-		logger.Debug("janitor removed expired rows", "oauth_requests", n.Requests, "login_challenges", n.Challenges, "sessions", n.Sessions)
+		logger.Debug("janitor removed expired rows", "oauth_requests", n.Requests, "login_challenges", n.Challenges,
+			"sessions", n.Sessions, "action_tokens", n.ActionTokens, "login_attempts", n.LoginAttempts)
 	}
 	return n
 }

@@ -321,8 +321,19 @@ func TestJanitorDeletesExpiredInBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for i, exp := range []time.Time{now.Add(-time.Second), now.Add(time.Hour)} {
+		if err := s.CreateActionToken(ctx, storage.ActionToken{Hash: fmt.Sprint("t", i), Purpose: storage.PurposeResetPassword,
+			UserID: "u1", Email: "u1@example.com", CreatedAt: now, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, last := range []time.Time{now.Add(-StaleLoginAttemptsAfter - time.Minute), now.Add(-time.Hour)} {
+		if _, err := s.RecordLoginFailure(ctx, fmt.Sprint("ip:", i), last, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
 	j := &Janitor{Store: s, Now: func() time.Time { return now }, BatchSize: 7}
-	if got, want := j.Sweep(ctx), (Swept{Requests: 20, Challenges: 1, Sessions: 1}); got != want {
+	if got, want := j.Sweep(ctx), (Swept{Requests: 20, Challenges: 1, Sessions: 1, ActionTokens: 1, LoginAttempts: 1}); got != want {
 		t.Fatalf("swept %+v; want %+v", got, want)
 	}
 	if _, err := s.GetSession(ctx, "s1"); err != nil {

@@ -419,12 +419,16 @@ type ThrottleStore interface {
 	// GetLoginAttempts: zero value (no error) when the key has none.
 	GetLoginAttempts(ctx context.Context, key string) (LoginAttempts, error)
 	ClearLoginAttempts(ctx context.Context, key string) error
+	// DeleteStaleLoginAttempts deletes up to limit counters whose last
+	// failure is before the given time and returns how many it deleted.
+	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Action token purposes.
 const (
 	PurposeVerifyEmail   = "verify_email"
 	PurposeResetPassword = "reset_password"
+	PurposeChangeEmail   = "change_email"
 )
 
 // ActionToken is a single-use link token (e-mail verification, password
@@ -453,6 +457,9 @@ type ActionTokenStore interface {
 	ConsumeActionToken(ctx context.Context, purpose, hash string) (ActionToken, error)
 	// DeleteUserActionTokens removes the user's tokens of that purpose.
 	DeleteUserActionTokens(ctx context.Context, userID, purpose string) error
+	// DeleteExpiredActionTokens deletes up to limit tokens that expired
+	// before the given time and returns how many it deleted.
+	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // AuditEvent is one line of the audit log.

@@ -361,6 +361,28 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]storage.AuditEvent,
 	return out, err
 }
 
+// DeleteStaleLoginAttempts deletes up to limit counters (no limit when
+// limit <= 0) whose last failure is before the given time.
+func (s *Store) DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error) {
+	n := 0
+	err := s.do(ctx, func(d *state) error {
+		n = deleteExpired(d.attempts, before, limit, func(a storage.LoginAttempts) time.Time { return a.LastFailure })
+		return nil
+	})
+	return n, err
+}
+
+// DeleteExpiredActionTokens deletes up to limit tokens (no limit when
+// limit <= 0) that expired before the given time.
+func (s *Store) DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error) {
+	n := 0
+	err := s.do(ctx, func(d *state) error {
+		n = deleteExpired(d.actionTokens, before, limit, func(t storage.ActionToken) time.Time { return t.ExpiresAt })
+		return nil
+	})
+	return n, err
+}
+
 // deleteExpired deletes from m up to limit entries (no limit when limit
 // <= 0) whose expiry is set and before the given time, and returns how
 // many it deleted.

@@ -139,8 +139,15 @@ func (s *Store) DeactivateOAuthRequestsBySubject(ctx context.Context, subject, c
 // many row locks nor bloats one transaction. table is a constant from this
 // package, never input.
 func (s *Store) deleteExpiredBatch(ctx context.Context, table string, before time.Time, limit int) (int, error) {
+	return s.deleteBatchWhereBefore(ctx, table, "expires_at", before, limit)
+}
+
+// deleteBatchWhereBefore deletes up to limit rows of table whose column
+// (a timestamp) is before the given time. table and column are constants
+// of this package, never input.
+func (s *Store) deleteBatchWhereBefore(ctx context.Context, table, column string, before time.Time, limit int) (int, error) {
 	return s.matchCount(ctx, `DELETE FROM `+table+` WHERE ctid IN (
-		SELECT ctid FROM `+table+` WHERE expires_at < $1 LIMIT $2)`, before, limitArg(limit))
+		SELECT ctid FROM `+table+` WHERE `+column+` < $1 LIMIT $2)`, before, limitArg(limit))
 }
 
 // DeleteExpiredOAuthRequests deletes up to limit rows (no limit when limit

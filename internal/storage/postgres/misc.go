@@ -258,6 +258,26 @@ func (s *Store) ClearLoginAttempts(ctx context.Context, key string) error {
 	return nil
 }
 
+// DeleteStaleLoginAttempts deletes up to limit counters whose last failure
+// is before the given time.
+func (s *Store) DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.deleteBatchWhereBefore(ctx, "login_attempts", "last_failure", before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete stale login attempts: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteExpiredActionTokens deletes up to limit tokens that expired before
+// the given time.
+func (s *Store) DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.deleteExpiredBatch(ctx, "action_tokens", before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired action tokens: %w", err)
+	}
+	return n, nil
+}
+
 const actionTokenColumns = `hash, purpose, user_id, email, created_at, expires_at`
 
 type actionTokenRow struct {

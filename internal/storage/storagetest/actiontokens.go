@@ -1,6 +1,9 @@
 package storagetest
 
 import (
+	"fmt"
+	"time"
+
 	"testing"
 
 	"github.com/signet-idp/signet/internal/storage"
@@ -8,6 +11,23 @@ import (
 
 func actionTokenCases() []testCase {
 	return []testCase{
+		{"expired tokens are deleted in batches", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			createUsers(t, s, "alice")
+			for i, exp := range []time.Duration{time.Minute, 2 * time.Minute, 3 * time.Minute, 2 * time.Hour} {
+				tok := sampleActionToken(fmt.Sprint("h", i), storage.PurposeVerifyEmail, "u-alice")
+				tok.ExpiresAt = at(exp)
+				must(t, s.CreateActionToken(ctx, tok), "CreateActionToken")
+			}
+			n, err := s.DeleteExpiredActionTokens(ctx, at(time.Hour), 2)
+			must(t, err, "DeleteExpiredActionTokens")
+			wantEqual(t, n, 2, "first batch")
+			n, err = s.DeleteExpiredActionTokens(ctx, at(time.Hour), 0)
+			must(t, err, "DeleteExpiredActionTokens")
+			wantEqual(t, n, 1, "the rest")
+			_, err = s.GetActionToken(ctx, storage.PurposeVerifyEmail, "h3")
+			must(t, err, "a live token stays")
+		}},
 		{"consume is single-use", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
 			createUsers(t, s, "alice")

@@ -11,6 +11,24 @@ import (
 func throttleCases() []testCase {
 	const window = 15 * time.Minute
 	return []testCase{
+		{"stale counters are deleted in batches", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			for i := range 5 {
+				_, err := s.RecordLoginFailure(ctx, fmt.Sprint("ip:old-", i), at(0), window)
+				must(t, err, "RecordLoginFailure old")
+			}
+			_, err := s.RecordLoginFailure(ctx, "ip:recent", at(time.Hour), window)
+			must(t, err, "RecordLoginFailure recent")
+			n, err := s.DeleteStaleLoginAttempts(ctx, at(time.Minute), 3)
+			must(t, err, "DeleteStaleLoginAttempts")
+			wantEqual(t, n, 3, "first batch")
+			n, err = s.DeleteStaleLoginAttempts(ctx, at(time.Minute), 0)
+			must(t, err, "DeleteStaleLoginAttempts")
+			wantEqual(t, n, 2, "the rest")
+			got, err := s.GetLoginAttempts(ctx, "ip:recent")
+			must(t, err, "GetLoginAttempts recent")
+			wantEqual(t, got.Failures, 1, "a recent counter stays")
+		}},
 		{"unknown key is the zero value", func(t *testing.T, s storage.Store) {
 			got, err := s.GetLoginAttempts(t.Context(), "ip:192.0.2.1")
 			must(t, err, "GetLoginAttempts")
