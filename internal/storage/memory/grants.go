@@ -117,12 +117,7 @@ func (s *Store) DeactivateOAuthRequestsBySubject(ctx context.Context, subject, c
 // <= 0) that expired before the given time. Rows with a zero ExpiresAt
 // never expire.
 func (s *Store) DeleteExpiredOAuthRequests(ctx context.Context, before time.Time, limit int) (int, error) {
-	n := 0
-	err := s.do(ctx, func(d *state) error {
-		n = deleteExpired(d.requests, before, limit, func(v storage.OAuthRequest) time.Time { return v.ExpiresAt })
-		return nil
-	})
-	return n, err
+	return sweep(ctx, s, func(d *state) map[requestKey]storage.OAuthRequest { return d.requests }, before, limit, func(v storage.OAuthRequest) time.Time { return v.ExpiresAt })
 }
 
 // CreateLoginChallenge stores a parked authorization request.
@@ -190,12 +185,7 @@ func (s *Store) ConsumeLoginChallenge(ctx context.Context, id string) (storage.L
 // DeleteExpiredLoginChallenges deletes up to limit challenges (no limit
 // when limit <= 0) that expired before the given time.
 func (s *Store) DeleteExpiredLoginChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
-	n := 0
-	err := s.do(ctx, func(d *state) error {
-		n = deleteExpired(d.challenges, before, limit, func(v storage.LoginChallenge) time.Time { return v.ExpiresAt })
-		return nil
-	})
-	return n, err
+	return sweep(ctx, s, func(d *state) map[string]storage.LoginChallenge { return d.challenges }, before, limit, func(v storage.LoginChallenge) time.Time { return v.ExpiresAt })
 }
 
 // UpsertConsent creates or replaces the consent of (UserID, ClientID); a

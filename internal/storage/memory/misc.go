@@ -124,12 +124,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.
 // DeleteExpiredSessions deletes up to limit sessions (no limit when limit
 // <= 0) that expired before the given time.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error) {
-	n := 0
-	err := s.do(ctx, func(d *state) error {
-		n = deleteExpired(d.sessions, before, limit, func(v storage.Session) time.Time { return v.ExpiresAt })
-		return nil
-	})
-	return n, err
+	return sweep(ctx, s, func(d *state) map[string]storage.Session { return d.sessions }, before, limit, func(v storage.Session) time.Time { return v.ExpiresAt })
 }
 
 // CreateKey stores a signing key; ErrAlreadyExists when the id is taken.
@@ -364,38 +359,32 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]storage.AuditEvent,
 // DeleteStaleLoginAttempts deletes up to limit counters (no limit when
 // limit <= 0) whose last failure is before the given time.
 func (s *Store) DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error) {
-	n := 0
-	err := s.do(ctx, func(d *state) error {
-		n = deleteExpired(d.attempts, before, limit, func(a storage.LoginAttempts) time.Time { return a.LastFailure })
-		return nil
-	})
-	return n, err
+	return sweep(ctx, s, func(d *state) map[string]storage.LoginAttempts { return d.attempts }, before, limit, func(a storage.LoginAttempts) time.Time { return a.LastFailure })
 }
 
 // DeleteExpiredActionTokens deletes up to limit tokens (no limit when
 // limit <= 0) that expired before the given time.
 func (s *Store) DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error) {
+	return sweep(ctx, s, func(d *state) map[actionTokenKey]storage.ActionToken { return d.actionTokens }, before, limit, func(t storage.ActionToken) time.Time { return t.ExpiresAt })
+}
+
+// sweep deletes from the map pick chooses up to limit entries (no limit
+// when limit <= 0) whose expiry is set and before the given time, and
+// returns how many it deleted.
+func sweep[K comparable, V any](ctx context.Context, s *Store, pick func(*state) map[K]V, before time.Time, limit int, expiresAt func(V) time.Time) (int, error) {
 	n := 0
 	err := s.do(ctx, func(d *state) error {
-		n = deleteExpired(d.actionTokens, before, limit, func(t storage.ActionToken) time.Time { return t.ExpiresAt })
+		m := pick(d)
+		for k, v := range m {
+			if limit > 0 && n >= limit {
+				break
+			}
+			if exp := expiresAt(v); !exp.IsZero() && exp.Before(before) {
+				delete(m, k)
+				n++
+			}
+		}
 		return nil
 	})
 	return n, err
-}
-
-// deleteExpired deletes from m up to limit entries (no limit when limit
-// <= 0) whose expiry is set and before the given time, and returns how
-// many it deleted.
-func deleteExpired[K comparable, V any](m map[K]V, before time.Time, limit int, expiresAt func(V) time.Time) int {
-	n := 0
-	for k, v := range m {
-		if limit > 0 && n >= limit {
-			break
-		}
-		if exp := expiresAt(v); !exp.IsZero() && exp.Before(before) {
-			delete(m, k)
-			n++
-		}
-	}
-	return n
 }
