@@ -45,10 +45,17 @@ type ResetPasswordData struct {
 // AccountExistsData fills the notice sent when someone signs up with an
 // address that already has an account: the sign-up page answers as if it
 // worked (so it reveals nothing), and the owner learns of it here.
+//
+// The same notice goes to the owner when someone signed in to another
+// account asks to change its address to this one (EmailChange set): the
+// account page answers as if the link went out.
 type AccountExistsData struct {
 	Username   string
 	SignInLink string
 	ForgotLink string
+	// EmailChange: someone asked to move another account to this address,
+	// rather than to sign up with it.
+	EmailChange bool
 }
 
 // EmailChangedData fills the notice sent to the old address when a user's
@@ -121,6 +128,7 @@ func (c *Composer) EmailChanged(d EmailChangedData) (Message, error) {
 func (c *Composer) AccountExists(to string, d AccountExistsData) (Message, error) {
 	return c.compose(tmplAccountExists, to, map[string]any{
 		"Username": d.Username, "SignInLink": d.SignInLink, "ForgotLink": d.ForgotLink,
+		"EmailChange": d.EmailChange,
 	})
 }
 

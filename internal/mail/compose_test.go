@@ -41,6 +41,18 @@ func TestComposer(t *testing.T) {
 		}, "old@example.com", "Your Signet e-mail address was changed",
 			[]string{"from old@example.com to new@example.com"},
 			[]string{"<strong>old@example.com</strong>", "<strong>new@example.com</strong>"}},
+		{"exists", func() (mail.Message, error) {
+			return c.AccountExists("dan@example.com", mail.AccountExistsData{Username: "dan", SignInLink: "https://id.example.com/login",
+				ForgotLink: "https://id.example.com/forgot-password"})
+		}, "dan@example.com", "Your Signet account",
+			[]string{"tried to create a Signet account", "https://id.example.com/login"},
+			[]string{"tried to create a Signet account", "Sign in"}},
+		{"exists, e-mail change", func() (mail.Message, error) {
+			return c.AccountExists("dan@example.com", mail.AccountExistsData{Username: "dan", SignInLink: "https://id.example.com/login",
+				ForgotLink: "https://id.example.com/forgot-password", EmailChange: true})
+		}, "dan@example.com", "Your Signet account",
+			[]string{"asked to change its e-mail address to this one", "nothing was changed", "https://id.example.com/login"},
+			[]string{"asked to change its e-mail address to this one", "Sign in"}},
 		{"escaping", func() (mail.Message, error) {
 			return c.EmailChanged(mail.EmailChangedData{Username: "<script>x</script>", OldEmail: "o@example.com", NewEmail: "n@example.com"})
 		}, "o@example.com", "Your Signet e-mail address was changed",
