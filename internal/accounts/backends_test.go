@@ -87,13 +87,24 @@ func TestSelfServiceOnBothBackends(t *testing.T) {
 				t.Fatalf("expired link: %v", err)
 			}
 
-			// A new address starts unverified.
+			// A new address waits for its link; a taken one answers alike.
 			c, err := w.svc.ChangeEmail(ctx, u.ID, "dora@new.example.com", "a brand new passphrase")
-			if err != nil || c.EmailVerified {
+			if err != nil || c.Email != "dora@example.com" {
 				t.Fatalf("ChangeEmail = %+v, %v", c, err)
 			}
-			if _, err := w.svc.ChangeEmail(ctx, u.ID, "root@example.com", "a brand new passphrase"); accounts.FieldErrors(err)["email"] == "" {
-				t.Fatalf("taken address: %v", err)
+			change := w.linkToken("dora@new.example.com", "/verify-email")
+			if c2, err := w.svc.ChangeEmail(ctx, u.ID, "root@example.com", "a brand new passphrase"); err != nil || c2.Email != c.Email {
+				t.Fatalf("taken address: %+v, %v", c2, err)
+			}
+			if _, err := w.svc.VerifyEmail(ctx, change); !errors.Is(err, accounts.ErrInvalidToken) {
+				t.Fatalf("a replaced change link: %v", err)
+			}
+			if _, err := w.svc.ChangeEmail(ctx, u.ID, "dora@new.example.com", "a brand new passphrase"); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := w.svc.VerifyEmail(ctx, w.linkToken("dora@new.example.com", "/verify-email")); err != nil ||
+				v.Email != "dora@new.example.com" || !v.EmailVerified {
+				t.Fatalf("confirm the change = %+v, %v", v, err)
 			}
 
 			// The last administrator stays.

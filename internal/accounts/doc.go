@@ -15,7 +15,8 @@
 // RequestPasswordReset (same answer and timing whether or not the address
 // has an account) and ResetPassword (which ends every session and revokes
 // every token of the user in the same transaction), ChangePassword,
-// ChangeEmail, UpdateProfile, DeleteAccount, ConnectedApps/RevokeApp and
+// ChangeEmail (a pending change: the address switches only when the link
+// mailed to it is opened, and a taken address answers alike), UpdateProfile, DeleteAccount, ConnectedApps/RevokeApp and
 // Sessions/SignOutOtherSessions. Link tokens are 32 random bytes sent as
 // base64url and stored only as their SHA-256; they are single-use and
 // expire.

@@ -236,18 +236,37 @@ func (s *Service) judgeToken(ctx context.Context, tok storage.ActionToken) (rec 
 	return rec, false, false, nil
 }
 
-// VerifyEmail uses up a verification link's token and marks the user's
-// address verified, provided it is still the address the link was sent
-// to. ErrInvalidToken for an unknown, used or stale link; ErrExpiredToken
-// for one too old.
+// VerifyEmail uses up a link mailed to confirm an address. A verification
+// link marks the user's address verified, provided it is still the address
+// the link was sent to. An e-mail change link (ChangeEmail) switches the
+// user to the new address, verified, in one transaction, and the old
+// address is told. ErrInvalidToken for an unknown, used or stale link (a
+// change link whose address another account got meanwhile is stale too);
+// ErrExpiredToken for one too old.
 func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
 	if !wellFormedToken(token) {
 		return User{}, ErrInvalidToken
 	}
 	var out User
-	var expired, stale bool
+	var expired, stale, changeLink bool
+	var oldEmail string
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		_, rec, exp, st, err := s.consumeToken(ctx, storage.PurposeVerifyEmail, token)
+		tok, err := s.store.ConsumeActionToken(ctx, storage.PurposeVerifyEmail, HashLinkToken(token))
+		if errors.Is(err, storage.ErrNotFound) {
+			tok, err = s.store.ConsumeActionToken(ctx, storage.PurposeChangeEmail, HashLinkToken(token))
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			return ErrInvalidToken
+		}
+		if err != nil {
+			return fmt.Errorf("use e-mail link: %w", err)
+		}
+		if tok.Purpose == storage.PurposeChangeEmail {
+			changeLink = true
+			out, oldEmail, expired, stale, err = s.confirmEmailChange(ctx, tok)
+			return err
+		}
+		rec, exp, st, err := s.judgeToken(ctx, tok)
 		if err != nil || exp || st {
 			expired, stale = exp, st
 			return err
@@ -267,10 +286,23 @@ func (s *Service) VerifyEmail(ctx context.Context, token string) (User, error) {
 		return User{}, err
 	case expired:
 		return User{}, ErrExpiredToken
+	case stale && changeLink:
+		return User{}, fmt.Errorf("%w: the account is gone or the address belongs to another account now", ErrInvalidToken)
 	case stale:
 		return User{}, fmt.Errorf("%w: the e-mail address changed since the link was sent", ErrInvalidToken)
 	}
-	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailVerify, Target: out.ID})
+	if !changeLink {
+		s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailVerify, Target: out.ID})
+		return out, nil
+	}
+	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailChange, Target: out.ID,
+		Details: map[string]string{"step": "changed"}})
+	if s.mailer != nil {
+		if err := s.mailer.SendEmailChanged(ctx, mail.EmailChangedData{Username: out.Username, OldEmail: oldEmail,
+			NewEmail: out.Email}); err != nil {
+			s.logger.ErrorContext(ctx, "e-mail change notice not sent", "user_id", out.ID, "err", err)
+		}
+	}
 	return out, nil
 }
 
@@ -511,11 +543,20 @@ func (s *Service) ChangePassword(ctx context.Context, c PasswordChange) error {
 	return nil
 }
 
-// ChangeEmail gives the user a new address after checking their password
-// (field current_password). The new address starts unverified: a
-// verification link goes to it, a notice to the old one, and earlier
-// verification and reset links stop working. Field errors: email
-// (malformed or already registered), current_password.
+// ChangeEmail asks for a new address after checking the user's password
+// (field current_password) and the address (field email, malformed). The
+// user does not change yet: a link goes to the new address, and only
+// opening it (VerifyEmail) switches the account to that address, verified.
+// A new request replaces the user's earlier pending change.
+//
+// An address that belongs to another account is NOT an error: that would
+// let any signed-in person probe which addresses are registered. Nothing
+// changes, the address's owner gets a notice instead of the link, and
+// ChangeEmail answers exactly as for a free address: the user as they are
+// now, nil. A failed mail is logged, not returned, in both cases.
+//
+// A change of letter case only (the same mailbox) applies at once and the
+// address stays verified; the user's own address is a no-op.
 func (s *Service) ChangeEmail(ctx context.Context, userID, newEmail, password string) (User, error) {
 	newEmail = strings.TrimSpace(newEmail)
 	if err := validateEmail(newEmail); err != nil {
@@ -531,42 +572,33 @@ func (s *Service) ChangeEmail(ctx context.Context, userID, newEmail, password st
 	if newEmail == rec.Email {
 		return s.withRoles(ctx, rec)
 	}
+	if strings.EqualFold(newEmail, rec.Email) {
+		return s.changeEmailCase(ctx, rec.ID, newEmail)
+	}
 	raw, tokenHash, err := newLinkToken()
 	if err != nil {
 		return User{}, err
 	}
-	oldEmail := rec.Email
 	var out User
-	var cur storage.User
+	var cur, owner storage.User
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if cur, err = s.store.GetUser(ctx, rec.ID); err != nil {
-			return fmt.Errorf("change e-mail: %w", err)
+		if cur, err = s.userByID(ctx, rec.ID); err != nil {
+			return err
 		}
 		if other, err := s.store.GetUserByLogin(ctx, newEmail); err == nil && other.ID != cur.ID {
-			return invalid("email", "is already registered")
+			owner = other
 		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("change e-mail: %w", err)
 		}
-		// Only the case changed: the same mailbox, still verified.
-		sameMailbox := strings.EqualFold(cur.Email, newEmail)
-		cur.Email = newEmail
-		cur.EmailVerified = cur.EmailVerified && sameMailbox
-		cur.UpdatedAt = s.clock()
-		if err := s.store.UpdateUser(ctx, cur); err != nil {
-			if errors.Is(err, storage.ErrAlreadyExists) {
-				return invalid("email", "is already registered")
-			}
-			return fmt.Errorf("change e-mail of user %s: %w", cur.ID, err)
+		// Earlier pending changes go either way: the newest request wins.
+		if err := s.store.DeleteUserActionTokens(ctx, cur.ID, storage.PurposeChangeEmail); err != nil {
+			return fmt.Errorf("drop earlier e-mail change links: %w", err)
 		}
-		if err := s.store.DeleteUserActionTokens(ctx, cur.ID, storage.PurposeResetPassword); err != nil {
-			return fmt.Errorf("drop reset links: %w", err)
-		}
-		if err := s.store.DeleteUserActionTokens(ctx, cur.ID, storage.PurposeVerifyEmail); err != nil {
-			return fmt.Errorf("drop verification links: %w", err)
-		}
-		if !cur.EmailVerified {
-			if err := s.replaceToken(ctx, storage.PurposeVerifyEmail, cur, tokenHash, s.verifyTTL); err != nil {
+		if owner.ID == "" {
+			pending := cur
+			pending.Email = newEmail
+			if err := s.replaceToken(ctx, storage.PurposeChangeEmail, pending, tokenHash, s.verifyTTL); err != nil {
 				return err
 			}
 		}
@@ -576,19 +608,95 @@ func (s *Service) ChangeEmail(ctx context.Context, userID, newEmail, password st
 	if err != nil {
 		return User{}, err
 	}
-	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailChange, Target: out.ID})
-	if !out.EmailVerified {
-		if err := s.sendVerification(ctx, cur, raw); err != nil {
-			s.logger.ErrorContext(ctx, "verification mail after e-mail change not sent", "user_id", out.ID, "err", err)
-		}
+	details := map[string]string{"step": "requested"}
+	if owner.ID != "" {
+		// The audit log is for administrators; it names no address.
+		details["address_in_use"] = "true"
 	}
-	if s.mailer != nil && !strings.EqualFold(oldEmail, newEmail) {
-		if err := s.mailer.SendEmailChanged(ctx, mail.EmailChangedData{Username: out.Username, OldEmail: oldEmail,
-			NewEmail: newEmail}); err != nil {
-			s.logger.ErrorContext(ctx, "e-mail change notice not sent", "user_id", out.ID, "err", err)
-		}
+	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailChange, Target: out.ID, Details: details})
+	if s.mailer == nil {
+		s.logger.WarnContext(ctx, "no mailer configured: e-mail change link not sent", "user_id", out.ID)
+		return out, nil
+	}
+	if owner.ID != "" {
+		err = s.mailer.SendAccountExists(ctx, owner.Email, mail.AccountExistsData{Username: owner.Username,
+			SignInLink: s.issuer + SignInPath, ForgotLink: s.issuer + ForgotPasswordPath, EmailChange: true})
+	} else {
+		err = s.mailer.SendVerifyEmail(ctx, mail.VerifyEmailData{Username: cur.Username, Email: newEmail,
+			Link: s.link(VerifyEmailPath, raw), ExpiresIn: s.verifyTTL})
+	}
+	if err != nil {
+		s.logger.ErrorContext(ctx, "mail after e-mail change request not sent", "user_id", out.ID, "err", err)
 	}
 	return out, nil
+}
+
+// changeEmailCase changes only the letter case of the user's address: the
+// same mailbox, so it applies at once and stays verified.
+func (s *Service) changeEmailCase(ctx context.Context, userID, newEmail string) (User, error) {
+	var out User
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.userByID(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(cur.Email, newEmail) {
+			return fmt.Errorf("change e-mail: %w", storage.ErrConflict)
+		}
+		cur.Email = newEmail
+		cur.UpdatedAt = s.clock()
+		if err := s.store.UpdateUser(ctx, cur); err != nil {
+			return fmt.Errorf("change e-mail of user %s: %w", cur.ID, err)
+		}
+		out, err = s.withRoles(ctx, cur)
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	s.audit.Record(ctx, audit.Event{Actor: out.ID, Action: audit.EmailChange, Target: out.ID,
+		Details: map[string]string{"step": "changed"}})
+	return out, nil
+}
+
+// confirmEmailChange applies a consumed change_email token inside the
+// caller's transaction: the user's address becomes the token's, verified,
+// and the links sent to the old address stop working. taken reports an
+// address another account got in the meantime (nothing changes then).
+func (s *Service) confirmEmailChange(ctx context.Context, tok storage.ActionToken) (out User, oldEmail string, expired, stale bool, err error) {
+	if !s.clock().Before(tok.ExpiresAt) {
+		return out, "", true, false, nil
+	}
+	rec, err := s.store.GetUser(ctx, tok.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return out, "", false, true, nil
+	}
+	if err != nil {
+		return out, "", false, false, fmt.Errorf("use %s link: %w", tok.Purpose, err)
+	}
+	if other, err := s.store.GetUserByLogin(ctx, tok.Email); err == nil && other.ID != rec.ID {
+		return out, "", false, true, nil
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return out, "", false, false, fmt.Errorf("use %s link: %w", tok.Purpose, err)
+	}
+	oldEmail = rec.Email
+	rec.Email = tok.Email
+	rec.EmailVerified = true
+	rec.UpdatedAt = s.clock()
+	if err := s.store.UpdateUser(ctx, rec); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			// Taken a moment ago: roll back; the link stays and says so again.
+			return out, "", false, false, fmt.Errorf("%w: the address belongs to another account now", ErrInvalidToken)
+		}
+		return out, "", false, false, fmt.Errorf("change e-mail of user %s: %w", rec.ID, err)
+	}
+	for _, purpose := range []string{storage.PurposeResetPassword, storage.PurposeVerifyEmail, storage.PurposeChangeEmail} {
+		if err := s.store.DeleteUserActionTokens(ctx, rec.ID, purpose); err != nil {
+			return out, "", false, false, fmt.Errorf("drop %s links: %w", purpose, err)
+		}
+	}
+	out, err = s.withRoles(ctx, rec)
+	return out, oldEmail, false, false, err
 }
 
 // UpdateProfile sets the user's display name (field name).

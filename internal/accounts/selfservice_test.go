@@ -753,8 +753,8 @@ func TestChangeEmail(t *testing.T) {
 		name, email, password, field string
 	}{
 		{"wrong password", "alice@new.example.com", "nope nope nope", "current_password"},
+		{"wrong password, taken address", "bob@example.com", "nope nope nope", "current_password"},
 		{"malformed", "alice at new", "correct horse battery", "email"},
-		{"taken", "BOB@example.com", "correct horse battery", "email"},
 	}
 	for _, tt := range refusals {
 		var ve *accounts.ValidationError
@@ -762,28 +762,163 @@ func TestChangeEmail(t *testing.T) {
 			t.Fatalf("%s: ChangeEmail = %v; want an error on %s", tt.name, err, tt.field)
 		}
 	}
-	if rec, _ := w.store.GetUser(ctx, a.ID); rec.Email != "alice@example.com" || !rec.EmailVerified {
-		t.Fatalf("a refused change changed the user: %+v", rec)
+	unchanged := func(when string) {
+		t.Helper()
+		if rec, _ := w.store.GetUser(ctx, a.ID); rec.Email != "alice@example.com" || !rec.EmailVerified {
+			t.Fatalf("%s: the user changed: %+v", when, rec)
+		}
+	}
+	unchanged("refused changes")
+	if n := len(w.box.To("bob@example.com")) + len(w.box.To("alice@new.example.com")); n != 0 {
+		t.Fatalf("%d mails after refused changes", n)
 	}
 
-	u, err := w.svc.ChangeEmail(ctx, a.ID, "alice@new.example.com", "correct horse battery")
-	if err != nil || u.Email != "alice@new.example.com" || u.EmailVerified {
-		t.Fatalf("ChangeEmail = %+v, %v; want the new address, unverified", u, err)
+	// A free address: nothing changes yet; the link goes to the new address.
+	u, err := w.svc.ChangeEmail(ctx, a.ID, " alice@new.example.com ", "correct horse battery")
+	if err != nil || u.Email != "alice@example.com" || !u.EmailVerified {
+		t.Fatalf("ChangeEmail = %+v, %v; want the user as they were", u, err)
+	}
+	unchanged("a pending change")
+	if e := w.lastAudit(audit.EmailChange); e.Actor != a.ID || e.Details["step"] != "requested" {
+		t.Fatalf("audit %+v", e)
+	}
+	tok := w.linkToken("alice@new.example.com", "/verify-email")
+	if err := w.svc.CheckVerifyToken(ctx, tok); err != nil {
+		t.Fatalf("CheckVerifyToken of the change link: %v", err)
+	}
+	unchanged("checking the link")
+
+	// A taken address: the same answer, nothing changes, its owner is told.
+	before := len(w.box.To("alice@new.example.com"))
+	u2, err := w.svc.ChangeEmail(ctx, a.ID, "BOB@example.com", "correct horse battery")
+	if err != nil || u2.Email != u.Email || u2.EmailVerified != u.EmailVerified || u2.ID != u.ID {
+		t.Fatalf("ChangeEmail to a taken address = %+v, %v; want %+v, nil", u2, err, u)
+	}
+	unchanged("a taken address")
+	if bob, _ := w.store.GetUserByLogin(ctx, "bob"); bob.Email != "bob@example.com" {
+		t.Fatalf("bob changed: %+v", bob)
+	}
+	toBob := w.box.To("bob@example.com")
+	if len(toBob) != 1 || !strings.Contains(toBob[0].Text, "asked to change its e-mail address to this one") ||
+		strings.Contains(toBob[0].Text, "alice") || strings.Contains(toBob[0].Text, "token=") {
+		t.Fatalf("notice to the owner: %+v", toBob)
+	}
+	if len(w.box.To("alice@new.example.com")) != before {
+		t.Fatal("a taken address sent a link too")
+	}
+	// The newest request replaced the earlier pending change.
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("a replaced change link: %v", err)
+	}
+	unchanged("a replaced link")
+
+	// A new request; opening its link switches the address, verified.
+	if _, err := w.svc.ChangeEmail(ctx, a.ID, "alice@new.example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	tok = w.linkToken("alice@new.example.com", "/verify-email")
+	v, err := w.svc.VerifyEmail(ctx, tok)
+	if err != nil || v.Email != "alice@new.example.com" || !v.EmailVerified {
+		t.Fatalf("VerifyEmail of the change link = %+v, %v", v, err)
+	}
+	if rec, _ := w.store.GetUser(ctx, a.ID); rec.Email != "alice@new.example.com" || !rec.EmailVerified {
+		t.Fatalf("after the change: %+v", rec)
 	}
 	notice := w.box.To("alice@example.com")
 	if last := notice[len(notice)-1]; last.Subject != "Your Signet e-mail address was changed" ||
 		!strings.Contains(last.Text, "alice@new.example.com") {
 		t.Fatalf("notice to the old address: %+v", last)
 	}
+	if e := w.lastAudit(audit.EmailChange); e.Actor != a.ID || e.Details["step"] != "changed" {
+		t.Fatalf("audit %+v (no addresses belong in it)", e)
+	}
+	events, _ := w.store.ListAudit(ctx, 0)
+	for _, e := range events {
+		for _, d := range e.Details {
+			if strings.Contains(d, "@") {
+				t.Fatalf("an address in the audit log: %+v", e)
+			}
+		}
+	}
 	if _, err := w.svc.ResetPassword(ctx, resetTok, "a fresh new secret"); !errors.Is(err, accounts.ErrInvalidToken) {
 		t.Fatalf("a reset link sent to the old address still works: %v", err)
 	}
-	tok := w.linkToken("alice@new.example.com", "/verify-email")
-	if v, err := w.svc.VerifyEmail(ctx, tok); err != nil || !v.EmailVerified {
-		t.Fatalf("VerifyEmail of the new address = %+v, %v", v, err)
+	// Single use.
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("a used change link: %v", err)
 	}
-	if e := w.lastAudit(audit.EmailChange); e.Actor != a.ID || len(e.Details) != 0 {
-		t.Fatalf("audit %+v (no addresses belong in it)", e)
+	if err := w.svc.CheckVerifyToken(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("CheckVerifyToken of a used change link: %v", err)
+	}
+}
+
+func TestChangeEmailLinkExpires(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.mustCreate(alice())
+	if _, err := w.svc.ChangeEmail(ctx, a.ID, "alice@new.example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	tok := w.linkToken("alice@new.example.com", "/verify-email")
+	w.clock.Advance(24*time.Hour + time.Second)
+	if err := w.svc.CheckVerifyToken(ctx, tok); !errors.Is(err, accounts.ErrExpiredToken) {
+		t.Fatalf("CheckVerifyToken of an old change link: %v", err)
+	}
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrExpiredToken) {
+		t.Fatalf("an old change link: %v", err)
+	}
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("an expired change link is used up: %v", err)
+	}
+	if rec, _ := w.store.GetUser(ctx, a.ID); rec.Email != "alice@example.com" {
+		t.Fatalf("an expired link changed the address: %+v", rec)
+	}
+}
+
+func TestChangeEmailAddressTakenMeanwhile(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.mustCreate(alice())
+	if _, err := w.svc.ChangeEmail(ctx, a.ID, "shared@example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	tok := w.linkToken("shared@example.com", "/verify-email")
+	w.mustCreate(accounts.NewUser{Username: "carol", Email: "shared@example.com", Password: "carol's own password"})
+	if err := w.svc.CheckVerifyToken(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("CheckVerifyToken: %v", err)
+	}
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("VerifyEmail of a change to a taken address: %v", err)
+	}
+	if rec, _ := w.store.GetUser(ctx, a.ID); rec.Email != "alice@example.com" || !rec.EmailVerified {
+		t.Fatalf("alice changed: %+v", rec)
+	}
+}
+
+func TestChangeEmailCaseOnly(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.mustCreate(alice())
+	u, err := w.svc.ChangeEmail(ctx, a.ID, "Alice@Example.com", "correct horse battery")
+	if err != nil || u.Email != "Alice@Example.com" || !u.EmailVerified {
+		t.Fatalf("ChangeEmail of the letter case = %+v, %v", u, err)
+	}
+}
+
+func TestChangeEmailUserGoneMeanwhile(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.mustCreate(alice())
+	w.mustCreate(accounts.NewUser{Username: "bob", Email: "bob@example.com", Password: "bob's own password", Roles: []string{"admin"}})
+	if _, err := w.svc.ChangeEmail(ctx, a.ID, "alice@new.example.com", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	tok := w.linkToken("alice@new.example.com", "/verify-email")
+	if err := w.svc.DeleteAccount(ctx, a.ID, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.VerifyEmail(ctx, tok); !errors.Is(err, accounts.ErrInvalidToken) {
+		t.Fatalf("the link of a deleted user: %v", err)
 	}
 }
 

@@ -37,7 +37,6 @@ const (
 // accountFlash are the outcomes the account page reports after a change.
 var accountFlash = map[string]string{
 	"profile-saved":     "Your name is saved.",
-	"email-changed":     "Your e-mail address is changed. We sent a link to the new address: open it to verify the address.",
 	"email-saved":       "Your e-mail address is saved.",
 	"verification-sent": "We sent a new verification link to your address.",
 	"password-changed":  "Your password is changed. Your other sessions are signed out.",
@@ -168,6 +167,9 @@ func (h *Handler) accountForm(form string, checksPassword bool, act accountActio
 			}
 		}
 		flash, next, err := act(c, ctx, *s)
+		if err == nil && c.Response().Committed {
+			return nil // the action answered itself
+		}
 		if err == nil {
 			SetFlash(c, flash, h.cfg.Secure)
 			if next == "" {
@@ -232,20 +234,33 @@ func (h *Handler) saveProfile(c echo.Context, ctx context.Context, s storage.Ses
 	return "profile-saved", "", err
 }
 
+// changeEmail asks for a new address. The change waits for the link
+// mailed to it, and the page says so in the same words (and status)
+// whether the address is free or another account's, whose owner is
+// mailed a notice instead: the form must not tell which addresses are
+// registered. The message names the address typed, so it is shown at
+// once rather than after a redirect (a flash carries only a code).
 func (h *Handler) changeEmail(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {
 	var u accounts.User
+	newEmail := strings.TrimSpace(c.FormValue("email"))
 	err := h.limitMail(c, ctx, s, func() error {
 		var err error
-		u, err = h.cfg.Account.ChangeEmail(ctx, s.UserID, c.FormValue("email"), c.FormValue("current_password"))
+		u, err = h.cfg.Account.ChangeEmail(ctx, s.UserID, newEmail, c.FormValue("current_password"))
 		return err
 	})
 	if err != nil {
 		return "", "", err
 	}
-	if u.EmailVerified {
+	if strings.EqualFold(u.Email, newEmail) {
+		// The account's own address (or its letter case): saved at once.
 		return "email-saved", "", nil
 	}
-	return "email-changed", "", nil
+	page, err := h.accountPage(c, s)
+	if err != nil {
+		return "", "", err
+	}
+	page.Flash = "We sent a link to " + clip(newEmail, maxEmail) + "; your address changes when you open it."
+	return "", "", h.cfg.Render.Account(c.Response(), http.StatusOK, page)
 }
 
 func (h *Handler) resendVerification(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {

@@ -111,7 +111,8 @@ type Signup interface {
 	// accounts.ErrRegistrationDisabled when sign-up is off.
 	Register(ctx context.Context, r accounts.Registration) (accounts.User, error)
 	// VerifyEmail answers accounts.ErrInvalidToken or
-	// accounts.ErrExpiredToken for a link that cannot be used.
+	// accounts.ErrExpiredToken for a link that cannot be used. It takes
+	// the links of an e-mail change (ChangeEmail) too.
 	VerifyEmail(ctx context.Context, token string) (accounts.User, error)
 	// CheckVerifyToken answers what VerifyEmail would (nil,
 	// accounts.ErrInvalidToken, accounts.ErrExpiredToken) without using
@@ -136,6 +137,8 @@ type Recovery interface {
 type AccountSettings interface {
 	GetUser(ctx context.Context, ref string) (accounts.User, error)
 	UpdateProfile(ctx context.Context, userID, name string) (accounts.User, error)
+	// ChangeEmail mails a link to the new address and returns the user
+	// unchanged (the same answer when the address is another account's).
 	ChangeEmail(ctx context.Context, userID, newEmail, password string) (accounts.User, error)
 	SendVerification(ctx context.Context, ref string) error
 	ChangePassword(ctx context.Context, c accounts.PasswordChange) error

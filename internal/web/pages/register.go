@@ -259,7 +259,7 @@ func (h *Handler) badVerifyLink(c echo.Context, v verifyView, err error) error {
 			Kind:    render.MessageProblem,
 			Heading: "This link has expired",
 			Lead:    "Verification links work for a limited time, and this one is too old.",
-			Body:    []string{"Sign in and ask for a new link on your account page."},
+			Body:    []string{"Sign in and ask for a new link on your account page (to change your address, ask for the change there again)."},
 			Links:   []render.Link{{Href: LoginPath + "?" + url.Values{"return_to": {AccountPath}}.Encode(), Text: "Sign in", Primary: true}},
 		})
 	case errors.Is(err, accounts.ErrInvalidToken):

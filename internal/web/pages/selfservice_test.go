@@ -584,24 +584,35 @@ func TestAccountProfileEmailAndPassword(t *testing.T) {
 	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@example.com" {
 		t.Fatalf("e-mail changed by a refused form: %s", u.Email)
 	}
-	wantRedirect(t, accountPost(t, b, AccountEmailPath, url.Values{"email": {"alice@new.example"}, "current_password": {alicePassword}}), AccountPath)
-	acct = b.get(AccountPath)
-	wantBody(t, acct, "We sent a link to the new address", "alice@new.example", "Not verified", `action="/account/verify-email"`)
-	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@new.example" || u.EmailVerified {
-		t.Errorf("after the change: %+v", u)
+	// The change waits for the link mailed to the new address.
+	p = accountPost(t, b, AccountEmailPath, url.Values{"email": {"alice@new.example"}, "current_password": {alicePassword}})
+	wantStatus(t, p, http.StatusOK)
+	wantBody(t, p, "We sent a link to alice@new.example; your address changes when you open it.")
+	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@example.com" {
+		t.Fatalf("e-mail changed before the link was opened: %+v", u)
 	}
 	link := linkIn(t, e, "alice@new.example", VerifyEmailPath)
+	// Opening the link changes nothing (mail scanners open links): the
+	// button does.
+	wantStatus(t, b.get(link), http.StatusOK)
+	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@example.com" {
+		t.Fatalf("opening the link changed the address: %+v", u)
+	}
+	// "Send the link again" is for the current address; the pending
+	// change stays.
 	wantRedirect(t, accountPost(t, b, AccountVerifyPath, url.Values{}), AccountPath)
-	wantBody(t, b.get(AccountPath), "We sent a new verification link")
-	// Only the newest link works.
-	wantStatus(t, b.get(link), http.StatusBadRequest)
-	newest := linkIn(t, e, "alice@new.example", VerifyEmailPath)
-	wantStatus(t, b.get(newest), http.StatusOK)
-	wantBody(t, b.get(AccountPath), "Not verified")
-	done := confirmVerification(t, b, newest)
+	wantBody(t, b.get(AccountPath), "We sent a new verification link", "alice@example.com", "Not verified")
+	oldLink := linkIn(t, e, "alice@example.com", VerifyEmailPath)
+	done := confirmVerification(t, b, link)
 	wantStatus(t, done, http.StatusOK)
-	wantBody(t, done, "Your e-mail address is verified", `href="/account"`)
-	wantBody(t, b.get(AccountPath), "Verified")
+	wantBody(t, done, "Your e-mail address is verified", "alice@new.example", `href="/account"`)
+	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@new.example" || !u.EmailVerified {
+		t.Errorf("after the change: %+v", u)
+	}
+	wantBody(t, b.get(AccountPath), "alice@new.example", "Verified")
+	// Both links are spent: the change's, and the one to the old address.
+	wantStatus(t, b.get(link), http.StatusBadRequest)
+	wantStatus(t, b.get(oldLink), http.StatusBadRequest)
 
 	// Password: wrong current one, policy, then success ends the other
 	// session but not this one.
@@ -717,6 +728,42 @@ func TestDescribeDevice(t *testing.T) {
 // link again" mails whatever address the account has (possibly someone
 // else's, typed at sign-up), so it is slowed down like sign-ups and reset
 // requests rather than being a way to flood a mailbox.
+// TestAccountEmailChangeAnswersAlike: asking for another account's address
+// answers as for a free one (status and words, but for the address), so
+// the form cannot tell which addresses are registered. The owner of the
+// taken address gets a notice; nothing changes.
+func TestAccountEmailChangeAnswersAlike(t *testing.T) {
+	e := selfEnv(t)
+	b := e.browser()
+	wantRedirect(t, b.login("", "alice", alicePassword, false), HomePath)
+	ctx := context.Background()
+	csrf := regexp.MustCompile(`value="[A-Za-z0-9_=-]{20,}"`)
+	answer := func(addr string) (int, string) {
+		t.Helper()
+		p := accountPost(t, b, AccountEmailPath, url.Values{"email": {addr}, "current_password": {alicePassword}})
+		wantBody(t, p, "We sent a link to "+addr+"; your address changes when you open it.")
+		return p.status, csrf.ReplaceAllString(strings.ReplaceAll(p.body, addr, "ADDRESS"), `value="CSRF"`)
+	}
+	freeStatus, freeBody := answer("alice@free.example")
+	takenStatus, takenBody := answer("mallory@example.com")
+	if freeStatus != http.StatusOK || takenStatus != freeStatus {
+		t.Fatalf("status %d for a free address, %d for a taken one", freeStatus, takenStatus)
+	}
+	if freeBody != takenBody {
+		t.Fatalf("the pages differ:\nfree:\n%s\ntaken:\n%s", freeBody, takenBody)
+	}
+	if u, _ := e.store.GetUser(ctx, e.alice.ID); u.Email != "alice@example.com" {
+		t.Fatalf("alice changed: %+v", u)
+	}
+	if m, _ := e.store.GetUserByLogin(ctx, "mallory"); m.Email != "mallory@example.com" {
+		t.Fatalf("mallory changed: %+v", m)
+	}
+	notice := e.outbox.To("mallory@example.com")
+	if len(notice) != 1 || strings.Contains(notice[0].Text, "token=") {
+		t.Fatalf("mails to the owner of the taken address: %+v", notice)
+	}
+}
+
 func TestAccountVerificationMailIsThrottled(t *testing.T) {
 	e := selfEnv(t)
 	b := e.browser()
