@@ -15,7 +15,8 @@ func TestValidateSigningKeys(t *testing.T) {
 		!slices.Equal(valid.SigningAlgorithms, []string{"RS256"}) {
 		t.Fatalf("defaults: %v %v %v", valid.KeyRotationPeriod, valid.KeyPrepublishWindow, valid.SigningAlgorithms)
 	}
-	tests := []struct {
+	var tests []validateCase
+	for _, tc := range []struct {
 		name    string
 		mutate  func(*Config)
 		wantErr string
@@ -30,19 +31,12 @@ func TestValidateSigningKeys(t *testing.T) {
 		{"zero refresh", func(c *Config) { c.KeyRefreshInterval = 0 }, "refresh interval"},
 		{"period inside the window", func(c *Config) { c.KeyRotationPeriod = 30 * time.Minute }, "rotation period"},
 		{"negative period", func(c *Config) { c.KeyRotationPeriod = -time.Hour }, "rotation period"},
+	} {
+		var want []string
+		if tc.wantErr != "" {
+			want = []string{tc.wantErr}
+		}
+		tests = append(tests, validateCase{tc.name, tc.mutate, want})
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := valid
-			c.SigningAlgorithms = slices.Clone(valid.SigningAlgorithms)
-			tt.mutate(&c)
-			err := c.Validate()
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("Validate() = %v", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("Validate() = %v, want it to mention %q", err, tt.wantErr)
-			}
-		})
-	}
+	runValidateCases(t, tests)
 }

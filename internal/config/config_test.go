@@ -1,20 +1,13 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
 
 func TestValidate(t *testing.T) {
-	valid := Default()
-	valid.DatabaseURL = "postgres://u@db/signet"
-	valid.Secret = strings.Repeat("s", MinSecretLength)
-
-	tests := []struct {
-		name    string
-		mutate  func(*Config)
-		wantErr []string
-	}{
+	runValidateCases(t, []validateCase{
 		{name: "defaults with database and secret", mutate: func(*Config) {}},
 		{name: "dev without database or secret", mutate: func(c *Config) { c.Dev = true; c.DatabaseURL = ""; c.Secret = "" }},
 		{name: "short secret", mutate: func(c *Config) { c.Secret = "short" }, wantErr: []string{"at least 32 bytes"}},
@@ -40,10 +33,28 @@ func TestValidate(t *testing.T) {
 			mutate:  func(c *Config) { c.Secret = ""; c.DatabaseURL = ""; c.Listen = "nope" },
 			wantErr: []string{"secret", "database URL", "listen address"},
 		},
-	}
+	})
+}
+
+// validateCase is one configuration change and what Validate must say
+// about it (nothing when wantErr is empty).
+type validateCase struct {
+	name    string
+	mutate  func(*Config)
+	wantErr []string
+}
+
+// runValidateCases applies each case to a valid configuration and checks
+// that Validate reports every expected problem, and never a secret.
+func runValidateCases(t *testing.T, tests []validateCase) {
+	t.Helper()
+	valid := Default()
+	valid.DatabaseURL = "postgres://u@db/signet"
+	valid.Secret = strings.Repeat("s", MinSecretLength)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := valid
+			c.SigningAlgorithms = slices.Clone(valid.SigningAlgorithms)
 			tt.mutate(&c)
 			err := c.Validate()
 			if len(tt.wantErr) == 0 {
@@ -58,6 +69,11 @@ func TestValidate(t *testing.T) {
 			for _, w := range tt.wantErr {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("Validate() = %q, want it to mention %q", err, w)
+				}
+			}
+			for _, secret := range []string{c.Secret, c.SMTPPassword, c.AdminToken} {
+				if len(secret) >= 8 && strings.Contains(err.Error(), secret) {
+					t.Errorf("Validate() shows a secret: %q", err)
 				}
 			}
 		})
