@@ -73,6 +73,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.DurationVar(&cfg.KeyRefreshInterval, "key-refresh-interval", cfg.KeyRefreshInterval, "how often each replica runs the key rotation step and reloads keys from the database")
 	f.StringSliceVar(&cfg.SigningAlgorithms, "signing-algorithms", cfg.SigningAlgorithms, "ID token signing algorithms with a key each: RS256 (always), ES256, EdDSA")
 	addPageFlags(cmd, cfg)
+	addDatabaseFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -138,7 +139,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	}
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	store, err := openStore(ctx, cfg, logger)
+	store, err := openStore(ctx, cfg, logger, d.metrics)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/signet-idp/signet/internal/config"
@@ -16,7 +17,7 @@ import (
 // openStore opens PostgreSQL and applies the migrations (under an advisory
 // lock, so replicas may start together), or returns the in-memory store
 // when no database is configured (only allowed with --dev).
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (storage.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics prometheus.Registerer) (storage.Store, error) {
 	if cfg.DatabaseURL == "" {
 		logger.Warn("no database configured: using the in-memory store (--dev); nothing survives a restart")
 		return memory.New(), nil
@@ -25,9 +26,19 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger) (sto
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	store.SetPool(postgres.Pool{
+		MaxOpenConns:    cfg.DBMaxOpenConns,
+		MaxIdleConns:    cfg.DBMaxIdleConns,
+		ConnMaxLifetime: cfg.DBConnMaxLifetime,
+		ConnMaxIdleTime: cfg.DBConnMaxIdleTime,
+	})
 	if err := postgres.Migrate(ctx, store.DB()); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("database migrations: %w", err)
+	}
+	if err := metrics.Register(postgres.NewPoolCollector(store)); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("database pool metrics: %w", err)
 	}
 	return store, nil
 }

@@ -135,6 +135,26 @@ type Config struct {
 	// JWKS parsers reject a set holding key types they do not know (OKP);
 	// ES256 and EdDSA are opt-in for the clients that ask for them.
 	SigningAlgorithms []string
+
+	// --- Database connection pool (issue 9) ---
+
+	// DBMaxOpenConns caps the connections this replica holds; several
+	// replicas together must stay under PostgreSQL's max_connections (or
+	// PgBouncer's pool). DBMaxIdleConns keeps that many open between
+	// bursts: database/sql's default of 2 made most requests under load
+	// open a fresh connection (a PostgreSQL fork each).
+	DBMaxOpenConns int
+	DBMaxIdleConns int
+	// DBConnMaxLifetime recycles connections (0: never), so a replica
+	// follows a failover or a rebalanced PgBouncer; DBConnMaxIdleTime
+	// closes connections idle that long (0: never).
+	DBConnMaxLifetime time.Duration
+	DBConnMaxIdleTime time.Duration
+	// RefreshGracePeriod is how long after a refresh token was rotated
+	// a second use of it is taken for a client's race or retry rather
+	// than a replay: it answers the same new token pair again and revokes
+	// nothing. 0 turns the window off (every reuse revokes the grant).
+	RefreshGracePeriod time.Duration
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -195,6 +215,12 @@ func Default() Config {
 		KeyPrepublishWindow: time.Hour,
 		KeyRefreshInterval:  15 * time.Second,
 		SigningAlgorithms:   []string{"RS256"},
+
+		DBMaxOpenConns:     16,
+		DBMaxIdleConns:     16,
+		DBConnMaxLifetime:  30 * time.Minute,
+		DBConnMaxIdleTime:  5 * time.Minute,
+		RefreshGracePeriod: 5 * time.Second,
 	}
 }
 
@@ -304,6 +330,15 @@ func (c Config) Validate() error {
 		check(!slices.Contains(SupportedSigningAlgorithms, a), "signing algorithm %q must be one of %s",
 			a, strings.Join(SupportedSigningAlgorithms, ", "))
 	}
+
+	// Database pool and refresh rotation.
+	check(c.DBMaxOpenConns < 1, "database max open connections must be at least 1")
+	check(c.DBMaxIdleConns < 0 || c.DBMaxIdleConns > c.DBMaxOpenConns,
+		"database max idle connections must be from 0 to the max open connections (%d)", c.DBMaxOpenConns)
+	check(c.DBConnMaxLifetime < 0, "database connection max lifetime must not be negative (0: no limit)")
+	check(c.DBConnMaxIdleTime < 0, "database connection max idle time must not be negative (0: no limit)")
+	check(c.RefreshGracePeriod < 0 || c.RefreshGracePeriod > time.Minute,
+		"refresh grace period must be from 0 (off) to 1m")
 
 	if len(problems) == 0 {
 		return nil

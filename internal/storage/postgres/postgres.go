@@ -25,6 +25,16 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
+// Pool sizes the connection pool (see SetPool). Without it database/sql
+// keeps no limit and 2 idle connections, which under load opens a
+// connection per request: a server always sets it.
+type Pool struct {
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	ConnMaxIdleTime time.Duration
+}
+
 // Open connects to the database at databaseURL (a postgres:// URL or a
 // lib/pq keyword string) and checks that it answers. When it does not, the
 // error wraps storage.ErrUnavailable. Open does not migrate; call Migrate.
@@ -38,6 +48,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: cannot reach the database: %w", unavailable(err))
 	}
 	return &Store{db: db}, nil
+}
+
+// SetPool sizes the connection pool.
+func (s *Store) SetPool(p Pool) {
+	s.db.SetMaxOpenConns(p.MaxOpenConns)
+	s.db.SetMaxIdleConns(p.MaxIdleConns)
+	s.db.SetConnMaxLifetime(p.ConnMaxLifetime)
+	s.db.SetConnMaxIdleTime(p.ConnMaxIdleTime)
 }
 
 // DB returns the connection pool, for Migrate and for tuning its limits.
