@@ -38,6 +38,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		AccessTokenLifespan:  d.cfg.AccessTokenLifespan,
 		IDTokenLifespan:      d.cfg.IDTokenLifespan,
 		RefreshTokenLifespan: d.cfg.RefreshTokenLifespan,
+		RefreshGracePeriod:   d.cfg.RefreshGracePeriod,
 		AuthCodeLifespan:     d.cfg.AuthCodeLifespan,
 		Secret:               d.secret,
 		OldSecrets:           d.oldSecrets,

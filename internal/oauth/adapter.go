@@ -39,6 +39,8 @@ type adapter struct {
 	now   func() time.Time
 	// lifespans used when a session carries no expiry for a row.
 	codeLifespan, accessLifespan, refreshLifespan time.Duration
+	// grace is the refresh grace window (see rotation.go); 0: none.
+	grace time.Duration
 }
 
 var (
@@ -464,8 +466,13 @@ func (a *adapter) DeleteOpenIDConnectSession(ctx context.Context, code string) e
 
 // ---- access tokens ----
 
-// CreateAccessTokenSession implements oauth2.AccessTokenStorage.
+// CreateAccessTokenSession implements oauth2.AccessTokenStorage. A
+// repeated refresh within the grace window skips the row: the first
+// rotation wrote it.
 func (a *adapter) CreateAccessTokenSession(ctx context.Context, signature string, r fosite.Requester) error {
+	if graceOf(ctx).repeated(signature) {
+		return nil
+	}
 	return a.create(ctx, storage.KindAccessToken, signature, r)
 }
 
@@ -492,6 +499,9 @@ func (a *adapter) DeleteAccessTokenSession(ctx context.Context, signature string
 
 // CreateRefreshTokenSession implements oauth2.RefreshTokenStorage.
 func (a *adapter) CreateRefreshTokenSession(ctx context.Context, signature, accessSignature string, r fosite.Requester) error {
+	if graceOf(ctx).repeated(signature) {
+		return nil
+	}
 	row, err := a.toRow(storage.KindRefreshToken, signature, r)
 	if err != nil {
 		return err
@@ -502,13 +512,19 @@ func (a *adapter) CreateRefreshTokenSession(ctx context.Context, signature, acce
 
 // GetRefreshTokenSession returns fosite.ErrInactiveToken (with the
 // request) for a rotated or revoked refresh token: fosite then revokes the
-// whole grant.
+// whole grant. In a refresh grant (WithRefreshGrace), a token rotated
+// within the grace window is returned as usable instead: the grant then
+// answers the first rotation's tokens (RotateRefreshToken).
 func (a *adapter) GetRefreshTokenSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
-	req, active, err := a.get(ctx, storage.KindRefreshToken, signature, session)
+	row, err := a.getRow(ctx, storage.KindRefreshToken, signature)
 	if err != nil {
 		return nil, err
 	}
-	if !active {
+	req, err := a.toRequester(ctx, row, session)
+	if err != nil {
+		return nil, err
+	}
+	if !row.Active && !(graceOf(ctx) != nil && a.withinGrace(row)) {
 		return req, fosite.ErrInactiveToken
 	}
 	return req, nil
@@ -520,16 +536,32 @@ func (a *adapter) DeleteRefreshTokenSession(ctx context.Context, signature strin
 	return mapErr(a.store.DeleteOAuthRequest(ctx, storage.KindRefreshToken, signature))
 }
 
-// RotateRefreshToken marks the presented refresh token used (a conditional
-// update: of two concurrent refreshes exactly one gets past it, the other
-// gets fosite.ErrSerializationFailure) and deactivates the grant's access
-// tokens; the old rows stay so reuse is detected.
+// RotateRefreshToken marks the presented refresh token used and
+// deactivates the grant's access tokens in one conditional update: of
+// concurrent refreshes exactly one rotates. The others, in a refresh grant
+// within the grace window, answer that rotation's tokens (see rotation.go);
+// outside it they get fosite.ErrSerializationFailure. The old rows stay so
+// reuse is detected.
 func (a *adapter) RotateRefreshToken(ctx context.Context, requestID, refreshSignature string) error {
-	if err := a.store.DeactivateOAuthRequest(ctx, storage.KindRefreshToken, refreshSignature); err != nil {
+	g := graceOf(ctx)
+	row, _ := a.getRow(ctx, storage.KindRefreshToken, refreshSignature)
+	if g != nil && !row.Active && a.withinGrace(row) {
+		return a.repeatRotation(ctx, g, refreshSignature)
+	}
+	err := a.store.RotateRefreshToken(ctx, refreshSignature, requestID, a.now().UTC())
+	if errors.Is(err, storage.ErrConflict) && g != nil {
+		// Another request rotated it since we read it (our update waited
+		// for its commit): read what it left.
+		if row, rerr := a.store.GetOAuthRequest(ctx, storage.KindRefreshToken, refreshSignature); rerr == nil && a.withinGrace(row) {
+			return a.repeatRotation(ctx, g, refreshSignature)
+		}
+	}
+	if err != nil {
 		return mapErr(err)
 	}
 	a.markInactive(ctx, storage.KindRefreshToken, refreshSignature, "")
-	return a.RevokeAccessToken(ctx, requestID)
+	a.markInactive(ctx, storage.KindAccessToken, "", requestID)
+	return nil
 }
 
 // RevokeRefreshToken deactivates every refresh token of the grant.

@@ -50,6 +50,10 @@ type Options struct {
 	// Now is the clock of records kept in storage (nil: time.Now). fosite
 	// itself stamps tokens with time.Now.
 	Now func() time.Time
+	// RefreshGracePeriod: within it after a rotation, a repeat of the
+	// rotated refresh token gets the same new tokens and revokes nothing
+	// (0: every repeat revokes the grant). See rotation.go.
+	RefreshGracePeriod time.Duration
 	// FormPostTemplate renders response_mode=form_post answers (nil:
 	// fosite's default, which needs an inline script allowed).
 	FormPostTemplate *template.Template
@@ -142,10 +146,15 @@ func New(o Options) (*Provider, error) {
 	ad := &adapter{
 		store: o.Store, now: now,
 		codeLifespan: o.AuthCodeLifespan, accessLifespan: o.AccessTokenLifespan, refreshLifespan: o.RefreshTokenLifespan,
+		grace: o.RefreshGracePeriod,
+	}
+	deriveKey, err := DeriveKey(o.Secret, rotationInfo)
+	if err != nil {
+		return nil, err
 	}
 	sg := &signer{keys: o.Keys}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               compose.NewOAuth2HMACStrategy(cfg),
+		CoreStrategy:               &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey},
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}

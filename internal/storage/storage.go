@@ -244,6 +244,11 @@ type OAuthRequest struct {
 	// AccessSignature, on refresh-token rows, is the access token issued
 	// together with it.
 	AccessSignature string
+	// RotatedAt, on refresh-token rows, is when the token was exchanged
+	// for its successor (zero while unused, and for rows deactivated by
+	// revocation): a repeat within the grace window is a client's race or
+	// retry, not a replay.
+	RotatedAt time.Time
 }
 
 // OAuthRequestStore keeps fosite's requests and token sessions.
@@ -257,6 +262,12 @@ type OAuthRequestStore interface {
 	// no such row exists; ErrConflict when it exists but was already
 	// inactive (another request used or rotated it first).
 	DeactivateOAuthRequest(ctx context.Context, kind RequestKind, signature string) error
+	// RotateRefreshToken marks the active refresh-token row inactive with
+	// RotatedAt = at and, in the same atomic step, every access token of
+	// its grant (requestID) inactive. Of concurrent callers exactly one
+	// succeeds; the others get ErrConflict (the row was already inactive)
+	// and change nothing. ErrNotFound when no such row exists.
+	RotateRefreshToken(ctx context.Context, signature, requestID string, at time.Time) error
 	// DeactivateOAuthRequestsByRequestID marks every row of that kind and
 	// grant inactive (no error when none).
 	DeactivateOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID string) error

@@ -70,6 +70,29 @@ func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.Request
 	})
 }
 
+// RotateRefreshToken deactivates the refresh token (stamping RotatedAt)
+// and its grant's access tokens, or changes nothing.
+func (s *Store) RotateRefreshToken(ctx context.Context, signature, requestID string, at time.Time) error {
+	return s.do(ctx, func(d *state) error {
+		k := requestKey{storage.KindRefreshToken, signature}
+		r, ok := d.requests[k]
+		if !ok {
+			return fmt.Errorf("rotate refresh token: %w", storage.ErrNotFound)
+		}
+		if !r.Active {
+			return fmt.Errorf("rotate refresh token: already inactive: %w", storage.ErrConflict)
+		}
+		r.Active, r.RotatedAt = false, at.UTC()
+		d.requests[k] = r
+		d.updateRequests(
+			func(r storage.OAuthRequest) bool {
+				return r.Kind == storage.KindAccessToken && r.RequestID == requestID
+			},
+			func(k requestKey, r storage.OAuthRequest) { r.Active = false; d.requests[k] = r })
+		return nil
+	})
+}
+
 // updateRequests applies fn to every row matching keep.
 func (d *state) updateRequests(keep func(storage.OAuthRequest) bool, fn func(k requestKey, r storage.OAuthRequest)) {
 	for k, r := range d.requests {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/signet-idp/signet/internal/storage"
@@ -13,7 +14,7 @@ import (
 
 const requestColumns = `kind, signature, request_id, client_id, subject, requested_at, expires_at,
 	requested_scopes, granted_scopes, requested_audience, granted_audience, form, session,
-	active, access_signature`
+	active, access_signature, rotated_at`
 
 type requestRow struct {
 	Kind              string         `db:"kind"`
@@ -31,6 +32,7 @@ type requestRow struct {
 	Session           []byte         `db:"session"`
 	Active            bool           `db:"active"`
 	AccessSignature   string         `db:"access_signature"`
+	RotatedAt         sql.NullTime   `db:"rotated_at"`
 }
 
 func (r requestRow) request() storage.OAuthRequest {
@@ -41,6 +43,7 @@ func (r requestRow) request() storage.OAuthRequest {
 		RequestedScopes: r.RequestedScopes, GrantedScopes: r.GrantedScopes,
 		RequestedAudience: r.RequestedAudience, GrantedAudience: r.GrantedAudience,
 		Form: r.Form, Session: binOut(r.Session), Active: r.Active, AccessSignature: r.AccessSignature,
+		RotatedAt: timeOut(r.RotatedAt),
 	}
 }
 
@@ -49,10 +52,10 @@ func (r requestRow) request() storage.OAuthRequest {
 // never expires.
 func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
 	_, err := s.write(ctx, `INSERT INTO oauth2_requests (`+requestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.RequestedAt, nullTime(r.ExpiresAt),
 		strs(r.RequestedScopes), strs(r.GrantedScopes), strs(r.RequestedAudience), strs(r.GrantedAudience),
-		r.Form, bin(r.Session), r.Active, r.AccessSignature)
+		r.Form, bin(r.Session), r.Active, r.AccessSignature, nullTime(r.RotatedAt))
 	if err != nil {
 		return fmt.Errorf("create %s request: %w", r.Kind, mapErr(err))
 	}
@@ -89,7 +92,13 @@ func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.Request
 	if err != nil {
 		return fmt.Errorf("deactivate %s request: %w", kind, err)
 	}
-	if n == 1 {
+	return s.explainMiss(ctx, n, kind, signature)
+}
+
+// explainMiss tells apart why a conditional deactivation touched no row:
+// none exists (ErrNotFound) or it was already inactive (ErrConflict).
+func (s *Store) explainMiss(ctx context.Context, n int, kind storage.RequestKind, signature string) error {
+	if n > 0 {
 		return nil
 	}
 	var exists bool
@@ -101,6 +110,36 @@ func (s *Store) DeactivateOAuthRequest(ctx context.Context, kind storage.Request
 		return fmt.Errorf("deactivate %s request: %w", kind, storage.ErrNotFound)
 	}
 	return fmt.Errorf("deactivate %s request: already inactive: %w", kind, storage.ErrConflict)
+}
+
+// RotateRefreshToken deactivates the refresh token (stamping RotatedAt)
+// and its grant's access tokens in one statement: one round trip, and
+// atomic without a transaction. PostgreSQL runs every data-modifying CTE
+// once whether or not the query reads it; the access tokens are only
+// touched when the refresh row was (EXISTS over r), so a loser of a race
+// changes nothing.
+func (s *Store) RotateRefreshToken(ctx context.Context, signature, requestID string, at time.Time) error {
+	if !argsStorable([]any{signature, requestID}) {
+		return fmt.Errorf("rotate refresh token: %w", storage.ErrNotFound)
+	}
+	var n int
+	err := sqlx.GetContext(ctx, s.q(ctx), &n, `WITH r AS (
+			UPDATE oauth2_requests SET active = false, rotated_at = $3
+			WHERE kind = 'refresh_token' AND signature = $1 AND active
+			RETURNING 1
+		), a AS (
+			UPDATE oauth2_requests SET active = false
+			WHERE kind = 'access_token' AND request_id = $2 AND active AND EXISTS (SELECT 1 FROM r)
+			RETURNING 1
+		)
+		SELECT count(*) FROM r`, signature, requestID, at)
+	if err != nil {
+		return fmt.Errorf("rotate refresh token: %w", mapErr(err))
+	}
+	if err := s.explainMiss(ctx, n, storage.KindRefreshToken, signature); err != nil {
+		return fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return nil
 }
 
 // DeactivateOAuthRequestsByRequestID marks every row of that kind and grant

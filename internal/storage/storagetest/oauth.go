@@ -98,6 +98,50 @@ func oauthRequestCases() []testCase {
 			wantOneWinner(t, errs, storage.ErrConflict, "DeactivateOAuthRequest")
 			wantActive(t, s, map[[2]string]bool{{string(refresh), "r1"}: false})
 		}},
+		{"rotate refresh token: stamps the time and deactivates the grant's access tokens", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			for _, r := range []storage.OAuthRequest{
+				sampleRequest(access, "a1", "req1", "alice", "web"),
+				sampleRequest(refresh, "r1", "req1", "alice", "web"),
+				sampleRequest(access, "a9", "req2", "alice", "web"),
+			} {
+				must(t, s.CreateOAuthRequest(ctx, r), "CreateOAuthRequest "+r.Signature)
+			}
+			at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+			must(t, s.RotateRefreshToken(ctx, "r1", "req1", at), "RotateRefreshToken")
+			wantActive(t, s, map[[2]string]bool{
+				{string(refresh), "r1"}: false, {string(access), "a1"}: false, {string(access), "a9"}: true,
+			})
+			got, err := s.GetOAuthRequest(ctx, refresh, "r1")
+			must(t, err, "GetOAuthRequest")
+			if !got.RotatedAt.Equal(at) {
+				t.Fatalf("RotatedAt = %v, want %v", got.RotatedAt, at)
+			}
+			// A second rotation changes nothing, not even access tokens
+			// issued since (they belong to the winner's successor).
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(access, "a2", "req1", "alice", "web")), "CreateOAuthRequest a2")
+			wantErr(t, s.RotateRefreshToken(ctx, "r1", "req1", at.Add(time.Second)), storage.ErrConflict, "second RotateRefreshToken")
+			wantActive(t, s, map[[2]string]bool{{string(access), "a2"}: true})
+			got, _ = s.GetOAuthRequest(ctx, refresh, "r1")
+			if !got.RotatedAt.Equal(at) {
+				t.Fatalf("RotatedAt after a lost rotation = %v, want %v", got.RotatedAt, at)
+			}
+			wantErr(t, s.RotateRefreshToken(ctx, "nope", "req1", at), storage.ErrNotFound, "RotateRefreshToken unknown")
+			wantErr(t, s.RotateRefreshToken(ctx, "a2", "req1", at), storage.ErrNotFound, "RotateRefreshToken of an access token")
+			// A revoked (not rotated) row keeps a zero RotatedAt.
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, "r2", "req2", "alice", "web")), "CreateOAuthRequest r2")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, refresh, "req2"), "revoke req2")
+			got, _ = s.GetOAuthRequest(ctx, refresh, "r2")
+			if !got.RotatedAt.IsZero() {
+				t.Fatalf("RotatedAt of a revoked row = %v, want zero", got.RotatedAt)
+			}
+		}},
+		{"concurrent rotations have exactly one winner", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, "r1", "req1", "alice", "web")), "CreateOAuthRequest")
+			errs := race(16, func(int) error { return s.RotateRefreshToken(ctx, "r1", "req1", time.Now()) })
+			wantOneWinner(t, errs, storage.ErrConflict, "RotateRefreshToken")
+		}},
 		{"deactivate and delete by request id", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
 			for _, r := range []storage.OAuthRequest{

@@ -52,7 +52,17 @@ var stores = []struct {
 	open func(t testing.TB) storage.Store
 }{{"memory", memoryStore}, {"postgres", postgresStore}}
 
+// defaultGrace is the refresh grace window of test environments, as in
+// production.
+const defaultGrace = 5 * time.Second
+
 func newEnv(t testing.TB, s storage.Store) *env {
+	t.Helper()
+	return newEnvGrace(t, s, defaultGrace)
+}
+
+// newEnvGrace is newEnv with another refresh grace window (0: none).
+func newEnvGrace(t testing.TB, s storage.Store, grace time.Duration) *env {
 	t.Helper()
 	ck := &clock{}
 	srv := httptest.NewUnstartedServer(nil)
@@ -66,6 +76,7 @@ func newEnv(t testing.TB, s storage.Store) *env {
 		Issuer: issuer, AccessTokenLifespan: time.Hour, IDTokenLifespan: time.Hour,
 		RefreshTokenLifespan: 30 * 24 * time.Hour, AuthCodeLifespan: 10 * time.Minute,
 		Secret: []byte(testSecret), Store: s, Keys: km, Now: ck.Now, FormPostTemplate: oidc.FormPostTemplate(),
+		RefreshGracePeriod: grace,
 	})
 	if err != nil {
 		t.Fatal(err)

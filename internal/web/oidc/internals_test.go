@@ -90,6 +90,10 @@ func (s *countingStore) DeactivateOAuthRequest(ctx context.Context, k storage.Re
 	s.count("Deactivate."+string(k), 1)
 	return s.Store.DeactivateOAuthRequest(ctx, k, sig)
 }
+func (s *countingStore) RotateRefreshToken(ctx context.Context, sig, id string, at time.Time) error {
+	s.count("RotateRefreshToken", 1)
+	return s.Store.RotateRefreshToken(ctx, sig, id, at)
+}
 func (s *countingStore) DeactivateOAuthRequestsByRequestID(ctx context.Context, k storage.RequestKind, id string) error {
 	s.count("DeactivateByRequest."+string(k), 1)
 	return s.Store.DeactivateOAuthRequestsByRequestID(ctx, k, id)
@@ -122,10 +126,11 @@ func TestTokenEndpointRoundTrips(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("refresh: %d %v", st, tok)
 	}
-	// client, refresh token, user, roles | BEGIN, deactivate refresh,
-	// deactivate access tokens, access, refresh, COMMIT.
-	if n := cs.n.Load(); n > 10 {
-		t.Errorf("refresh took %d round trips (%s), want at most 10", n, cs.summary())
+	// client, refresh token, user, roles | BEGIN, rotate (the refresh
+	// token and the grant's access tokens in one statement), access,
+	// refresh, COMMIT.
+	if n := cs.n.Load(); n > 9 {
+		t.Errorf("refresh took %d round trips (%s), want at most 9", n, cs.summary())
 	}
 	t.Logf("refresh: %d round trips: %s", cs.n.Load(), cs.summary())
 
@@ -138,11 +143,30 @@ func TestTokenEndpointRoundTrips(t *testing.T) {
 	}
 }
 
-// Concurrent refreshes of one token: exactly one gets new tokens. A loser
-// that raced the winner's transaction is told to retry (invalid_request);
-// one that arrives after the winner committed presents a rotated token,
-// which is reuse (invalid_grant, and the grant is revoked).
-func TestConcurrentRefreshOneWins(t *testing.T) {
+// raceRefresh presents one refresh token n times at once and returns each
+// answer.
+func (e *env) raceRefresh(c testClient, rt string, n int) ([]int, []map[string]interface{}) {
+	statuses := make([]int, n)
+	bodies := make([]map[string]interface{}, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			statuses[i], bodies[i] = e.refresh(c, rt)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return statuses, bodies
+}
+
+// Concurrent refreshes of one token within the grace window: exactly one
+// rotation happens, every request gets that rotation's token pair, and
+// the grant lives on (several tabs, retries after a lost response).
+func TestConcurrentRefreshWithinGrace(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newEnv(t, st.open(t))
@@ -152,21 +176,97 @@ func TestConcurrentRefreshOneWins(t *testing.T) {
 			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
 			rt := tok["refresh_token"].(string)
 
-			const n = 8
-			statuses := make([]int, n)
-			bodies := make([]map[string]interface{}, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					statuses[i], bodies[i] = e.refresh(c, rt)
-				}()
+			statuses, bodies := e.raceRefresh(c, rt, 20)
+			var pair [2]string
+			for i, s := range statuses {
+				if s != http.StatusOK {
+					t.Fatalf("refresh #%d: status %d %v; want every repeat answered within the grace window", i, s, bodies[i])
+				}
+				got := [2]string{bodies[i]["access_token"].(string), bodies[i]["refresh_token"].(string)}
+				if i == 0 {
+					pair = got
+				} else if got != pair {
+					t.Fatalf("refresh #%d got another token pair than #0: one rotation must answer one pair", i)
+				}
+				if _, ok := bodies[i]["id_token"].(string); !ok {
+					t.Fatalf("refresh #%d has no ID token: %v", i, bodies[i])
+				}
 			}
-			close(start)
-			wg.Wait()
+			// Exactly one rotation: the old token rotated, one successor.
+			old, err := e.Store.GetOAuthRequest(context.Background(), storage.KindRefreshToken, signatureOf(rt))
+			if err != nil || old.Active || old.RotatedAt.IsZero() {
+				t.Fatalf("presented token row: %+v, %v; want inactive and rotated", old, err)
+			}
+			succ, err := e.Store.GetOAuthRequest(context.Background(), storage.KindRefreshToken, signatureOf(pair[1]))
+			if err != nil || !succ.Active {
+				t.Fatalf("successor row: %+v, %v; want active", succ, err)
+			}
+			if body := e.introspect(c, pair[0]); body["active"] != true {
+				t.Fatalf("the new access token is not active: %v", body)
+			}
+			// The session lives on: the successor refreshes.
+			if s, body := e.refresh(c, pair[1]); s != http.StatusOK {
+				t.Fatalf("refresh with the successor: %d %v", s, body)
+			}
+			// The successor has rotated: repeating the first token within
+			// the window now refuses without revoking anything.
+			if s, body := e.refresh(c, rt); s != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Fatalf("repeat after the successor rotated: %d %v", s, body)
+			}
+		})
+	}
+}
+
+// After the grace window a repeated refresh token is a replay: refused,
+// and the whole grant is revoked.
+func TestRefreshReplayAfterGraceRevokes(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			e := newEnv(t, st.open(t))
+			c := e.client(nil)
+			u := e.user()
+			v, ch := pkcePair()
+			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
+			rt := tok["refresh_token"].(string)
+			s, next := e.refresh(c, rt)
+			if s != http.StatusOK {
+				t.Fatalf("refresh: %d %v", s, next)
+			}
+			e.clock.offset += defaultGrace + time.Second
+			if s, body := e.refresh(c, rt); s != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Fatalf("replay after the window: %d %v", s, body)
+			}
+			if body := e.introspect(c, next["access_token"].(string)); body["active"] != false {
+				t.Fatalf("the successor access token survived a replay: %v", body)
+			}
+			if s, body := e.refresh(c, next["refresh_token"].(string)); s != http.StatusBadRequest || body["error"] != "invalid_grant" {
+				t.Fatalf("the successor refresh token survived a replay: %d %v", s, body)
+			}
+			// Introspection never sees a rotated token as active, even
+			// within a window.
+			if body := e.introspect(c, rt); body["active"] != false {
+				t.Fatalf("introspection of a rotated refresh token: %v", body)
+			}
+		})
+	}
+}
+
+// Without a grace window, concurrent refreshes of one token: exactly one
+// gets new tokens. A loser that raced the winner's transaction is told to
+// retry (invalid_request); one that arrives after the winner committed
+// presents a rotated token, which is reuse (invalid_grant, and the grant
+// is revoked).
+func TestConcurrentRefreshOneWinsWithoutGrace(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			e := newEnvGrace(t, st.open(t), 0)
+			c := e.client(nil)
+			u := e.user()
+			v, ch := pkcePair()
+			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
+			rt := tok["refresh_token"].(string)
+
+			statuses, bodies := e.raceRefresh(c, rt, 8)
 			winners := 0
 			for i, s := range statuses {
 				switch {
@@ -454,4 +554,10 @@ func TestResumeWithoutSessionIDIsRefusedUnderStrictBinding(t *testing.T) {
 			t.Fatalf("resume (cookie %q) of a login bound to no session: %d %s", cookie, resp.StatusCode, loc)
 		}
 	}
+}
+
+// signatureOf is the part of an HMAC token storage keys it by.
+func signatureOf(tok string) string {
+	_, sig, _ := strings.Cut(tok, ".")
+	return sig
 }

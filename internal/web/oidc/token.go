@@ -30,7 +30,9 @@ func (h *Handler) token(c echo.Context) error {
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "":
 		return h.accessError(ctx, c, nil, fosite.ErrInvalidRequest.WithHint("The grant_type parameter is missing."))
-	case "authorization_code", "refresh_token", "client_credentials":
+	case "refresh_token":
+		ctx = oauth.WithRefreshGrace(ctx)
+	case "authorization_code", "client_credentials":
 	default:
 		return h.accessError(ctx, c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
 	}
@@ -79,6 +81,9 @@ func (h *Handler) token(c echo.Context) error {
 		return respErr
 	})
 	if respErr != nil {
+		if oauth.RefreshRepeatRefused(ctx) {
+			return h.accessError(ctx, c, ar, fosite.ErrInvalidGrant.WithHint("The refresh token was already used, and the token issued for it is no longer valid."))
+		}
 		if grant.ExactOne("authorization_code") && errors.Is(respErr, fosite.ErrSerializationFailure) {
 			// Another request redeemed the code between our read and our
 			// write: a code used twice. Revoke what the other use got.
