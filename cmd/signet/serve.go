@@ -24,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/storage/cached"
 	"github.com/signet-idp/signet/internal/web"
 )
 
@@ -144,7 +145,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		return err
 	}
 	defer store.Close()
-	d.store = store
+	// Every part shares one client cache, so this replica's own changes
+	// to a client take effect at once.
+	d.store = cached.New(store, cached.Options{TTL: cfg.ClientCacheTTL, Now: d.now})
 
 	httpMetrics := web.NewMetrics(d.metrics)
 	public := web.New(web.Options{Name: "public", Logger: logger, Metrics: httpMetrics, HTTPS: cfg.IssuerIsHTTPS(), TrustedProxies: cfg.TrustedProxies})

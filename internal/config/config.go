@@ -150,6 +150,10 @@ type Config struct {
 	// closes connections idle that long (0: never).
 	DBConnMaxLifetime time.Duration
 	DBConnMaxIdleTime time.Duration
+	// ClientCacheTTL bounds how long a replica may answer from its cached
+	// copy of a client after another replica changed or deleted it (its
+	// own changes it sees at once). 0 reads the database every time.
+	ClientCacheTTL time.Duration
 	// RefreshGracePeriod is how long after a refresh token was rotated
 	// a second use of it is taken for a client's race or retry rather
 	// than a replay: it answers the same new token pair again and revokes
@@ -221,6 +225,7 @@ func Default() Config {
 		DBConnMaxLifetime:  30 * time.Minute,
 		DBConnMaxIdleTime:  5 * time.Minute,
 		RefreshGracePeriod: 5 * time.Second,
+		ClientCacheTTL:     5 * time.Second,
 	}
 }
 
@@ -337,6 +342,7 @@ func (c Config) Validate() error {
 		"database max idle connections must be from 0 to the max open connections (%d)", c.DBMaxOpenConns)
 	check(c.DBConnMaxLifetime < 0, "database connection max lifetime must not be negative (0: no limit)")
 	check(c.DBConnMaxIdleTime < 0, "database connection max idle time must not be negative (0: no limit)")
+	check(c.ClientCacheTTL < 0 || c.ClientCacheTTL > 5*time.Minute, "client cache TTL must be from 0 (off) to 5m")
 	check(c.RefreshGracePeriod < 0 || c.RefreshGracePeriod > time.Minute,
 		"refresh grace period must be from 0 (off) to 1m")
 

@@ -21,6 +21,9 @@ func TestValidateDatabasePoolAndRefreshGrace(t *testing.T) {
 		{"negative lifetime", func(c *Config) { c.DBConnMaxLifetime = -time.Second }, []string{"max lifetime"}},
 		{"negative idle time", func(c *Config) { c.DBConnMaxIdleTime = -time.Second }, []string{"max idle time"}},
 		{"negative grace", func(c *Config) { c.RefreshGracePeriod = -time.Second }, []string{"refresh grace period"}},
+		{"cache off", func(c *Config) { c.ClientCacheTTL = 0 }, nil},
+		{"negative cache TTL", func(c *Config) { c.ClientCacheTTL = -time.Second }, []string{"client cache TTL"}},
+		{"cache TTL too long", func(c *Config) { c.ClientCacheTTL = time.Hour }, []string{"client cache TTL"}},
 		{"grace too long", func(c *Config) { c.RefreshGracePeriod = 2 * time.Minute }, []string{"refresh grace period"}},
 	})
 }

@@ -253,13 +253,21 @@ func (p *Provider) UserInfo(ctx context.Context, subject string, scopes []string
 	return claims, nil
 }
 
-// loadUser reads the user, and the roles only when the roles scope needs
-// them (one round trip less otherwise).
+// loadUser reads the user, with the roles (in the same round trip) only
+// when the roles scope needs them.
 func (p *Provider) loadUser(ctx context.Context, subject string, scopes []string) (*UserClaims, error) {
 	if subject == "" {
 		return nil, ErrUserUnavailable
 	}
-	u, err := p.store.GetUser(ctx, subject)
+	var u storage.User
+	var roles []string
+	var err error
+	withRoles := slices.Contains(scopes, ScopeRoles)
+	if withRoles {
+		u, roles, err = p.store.GetUserWithRoles(ctx, subject)
+	} else {
+		u, err = p.store.GetUser(ctx, subject)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrUserUnavailable
 	} else if err != nil {
@@ -269,11 +277,7 @@ func (p *Provider) loadUser(ctx context.Context, subject string, scopes []string
 		return nil, ErrUserUnavailable
 	}
 	c := &UserClaims{Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified}
-	if slices.Contains(scopes, ScopeRoles) {
-		roles, err := p.store.ListUserRoles(ctx, subject)
-		if err != nil {
-			return nil, err
-		}
+	if withRoles {
 		if roles == nil {
 			roles = []string{}
 		}

@@ -170,6 +170,9 @@ type UserStore interface {
 	SetUserRoles(ctx context.Context, userID string, roles []string) error
 	// ListUserRoles returns role names sorted; empty (not nil) when none.
 	ListUserRoles(ctx context.Context, userID string) ([]string, error)
+	// GetUserWithRoles is GetUser and ListUserRoles in one read (one round
+	// trip: every refresh that carries roles needs both).
+	GetUserWithRoles(ctx context.Context, id string) (User, []string, error)
 	// ListUsersWithRole returns the ids of users holding the role.
 	ListUsersWithRole(ctx context.Context, role string) ([]string, error)
 	// LockAdmins serialises, for the rest of the transaction in ctx, the

@@ -274,6 +274,25 @@ func (s *Store) ListUserRoles(ctx context.Context, userID string) ([]string, err
 	return out, err
 }
 
+// GetUserWithRoles reads the user and its sorted roles at once.
+func (s *Store) GetUserWithRoles(ctx context.Context, id string) (storage.User, []string, error) {
+	var u storage.User
+	var roles []string
+	err := s.do(ctx, func(d *state) error {
+		var ok bool
+		if u, ok = d.users[id]; !ok {
+			return fmt.Errorf("get user %q with roles: %w", id, storage.ErrNotFound)
+		}
+		roles = make([]string, 0, len(d.userRoles[id]))
+		for r := range d.userRoles[id] {
+			roles = append(roles, r)
+		}
+		slices.Sort(roles)
+		return nil
+	})
+	return u, roles, err
+}
+
 // ListUsersWithRole returns the sorted ids of the role's holders.
 func (s *Store) ListUsersWithRole(ctx context.Context, role string) ([]string, error) {
 	var out []string

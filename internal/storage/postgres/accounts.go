@@ -278,6 +278,23 @@ func (s *Store) ListUserRoles(ctx context.Context, userID string) ([]string, err
 	return out, nil
 }
 
+// GetUserWithRoles reads the user and its sorted roles in one statement.
+func (s *Store) GetUserWithRoles(ctx context.Context, id string) (storage.User, []string, error) {
+	var r struct {
+		userRow
+		Roles pq.StringArray `db:"roles"`
+	}
+	if err := s.get(ctx, &r, `SELECT `+userColumns+`, ARRAY(SELECT role_name FROM user_roles
+		WHERE user_id = users.id ORDER BY role_name COLLATE "C") AS roles FROM users WHERE id = $1`, id); err != nil {
+		return storage.User{}, nil, fmt.Errorf("get user %q with roles: %w", id, mapErr(err))
+	}
+	roles := []string(r.Roles)
+	if roles == nil {
+		roles = []string{}
+	}
+	return r.user(), roles, nil
+}
+
 // ListUsersWithRole returns the sorted ids of the role's holders.
 func (s *Store) ListUsersWithRole(ctx context.Context, role string) ([]string, error) {
 	out := []string{}

@@ -65,7 +65,20 @@ func roleCases() []testCase {
 					t.Fatal("ListUserRoles returned nil, want a non-nil slice")
 				}
 				wantEqual(t, got, tc.want, "roles after SetUserRoles")
+				u, withRoles, err := s.GetUserWithRoles(ctx, "u-alice")
+				must(t, err, "GetUserWithRoles")
+				if withRoles == nil || u.ID != "u-alice" || u.Username != "alice" {
+					t.Fatalf("GetUserWithRoles = %+v, %v", u, withRoles)
+				}
+				wantEqual(t, withRoles, tc.want, "GetUserWithRoles roles")
 			}
+			plain, err := s.GetUser(ctx, "u-alice")
+			must(t, err, "GetUser")
+			u, _, err := s.GetUserWithRoles(ctx, "u-alice")
+			must(t, err, "GetUserWithRoles")
+			wantEqual(t, u, plain, "GetUserWithRoles user")
+			_, _, err = s.GetUserWithRoles(ctx, "u-nobody")
+			wantErr(t, err, storage.ErrNotFound, "GetUserWithRoles of a missing user")
 		}},
 		{"set user roles is all or nothing", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()

@@ -1,0 +1,102 @@
+package cached_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/signet-idp/signet/internal/pgtest"
+	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/storage/cached"
+	"github.com/signet-idp/signet/internal/storage/memory"
+	"github.com/signet-idp/signet/internal/storage/storagetest"
+)
+
+// The cached store keeps the storage contract on both backends.
+func TestConformance(t *testing.T) {
+	opts := cached.Options{TTL: time.Minute}
+	t.Run("memory", func(t *testing.T) {
+		storagetest.RunTests(t, func(t *testing.T) storage.Store { return cached.New(memory.New(), opts) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		storagetest.RunTests(t, func(t *testing.T) storage.Store { return cached.New(pgtest.NewStore(t), opts) })
+	})
+}
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func TestClientCache(t *testing.T) {
+	ctx := context.Background()
+	ck := &clock{t: time.Now()}
+	// Two views of one database: this replica (cached) and another one
+	// (the raw store, whose writes this cache does not see).
+	raw := memory.New()
+	s := cached.New(raw, cached.Options{TTL: 5 * time.Second, MaxEntries: 2, Now: ck.now})
+	c := storage.Client{ID: "app", Name: "App", RedirectURIs: []string{"https://app.example/cb"}, TokenEndpointAuthMethod: storage.AuthMethodNone}
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	get := func(want string) {
+		t.Helper()
+		got, err := s.GetClient(ctx, "app")
+		if want == "" {
+			if err == nil {
+				t.Fatalf("GetClient = %+v, want not found", got)
+			}
+			return
+		}
+		if err != nil || got.Name != want {
+			t.Fatalf("GetClient = %q, %v; want %q", got.Name, err, want)
+		}
+	}
+	get("App")
+
+	// Another replica renames it: unseen until the TTL passes.
+	c.Name = "Renamed elsewhere"
+	if err := raw.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	get("App")
+	ck.t = ck.t.Add(5 * time.Second)
+	get("Renamed elsewhere")
+
+	// This replica's own writes are seen at once.
+	c.Name = "Renamed here"
+	if err := s.UpdateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	get("Renamed here")
+	if err := s.DeleteClient(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	get("")
+
+	// Callers cannot change the cached copy.
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetClient(ctx, "app")
+	got.RedirectURIs[0] = "https://evil.example/cb"
+	if again, _ := s.GetClient(ctx, "app"); again.RedirectURIs[0] != "https://app.example/cb" {
+		t.Fatalf("the cached client was changed through a returned copy: %v", again.RedirectURIs)
+	}
+
+	// Unknown ids are never cached: a client created elsewhere is found
+	// at once.
+	if _, err := s.GetClient(ctx, "later"); err == nil {
+		t.Fatal("unknown client found")
+	}
+	if err := raw.CreateClient(ctx, storage.Client{ID: "later", Name: "Later", TokenEndpointAuthMethod: storage.AuthMethodNone}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetClient(ctx, "later"); err != nil {
+		t.Fatalf("a client created after a miss: %v", err)
+	}
+
+	// Zero TTL: no cache at all.
+	if cached.New(raw, cached.Options{}) != storage.Store(raw) {
+		t.Fatal("a zero TTL should return the store itself")
+	}
+}
