@@ -10,9 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +30,7 @@ import (
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/storage/cached"
 	"github.com/signet-idp/signet/internal/web"
+	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
 
 func newServeCmd() *cobra.Command {
@@ -46,7 +51,14 @@ func newServeCmd() *cobra.Command {
 	}
 	addServerFlags(cmd, &cfg)
 	cmd.Flags().BoolVar(&cfg.Dev, "dev", false, "development mode: in-memory store when no database is set, demo client and users, e-mails to the log, generated secret")
-	cmd.Flags().DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
+	f := cmd.Flags()
+	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
+	f.DurationVar(&cfg.ShutdownDrainDelay, "shutdown-drain-delay", cfg.ShutdownDrainDelay, "on shutdown, how long readiness answers 503 while requests are still served, before the listeners close (behind a load balancer: its probe interval times its failure threshold, plus a little)")
+	f.DurationVar(&cfg.HTTPReadTimeout, "http-read-timeout", cfg.HTTPReadTimeout, "longest time to read a whole request, headers and body (both listeners)")
+	f.DurationVar(&cfg.HTTPReadHeaderTimeout, "http-read-header-timeout", cfg.HTTPReadHeaderTimeout, "longest time to read a request's headers (both listeners)")
+	f.DurationVar(&cfg.HTTPWriteTimeout, "http-write-timeout", cfg.HTTPWriteTimeout, "longest time from the end of a request's headers to the end of its answer (both listeners)")
+	f.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", cfg.HTTPIdleTimeout, "how long an idle keep-alive connection stays open (both listeners)")
+	f.BoolVar(&cfg.Profiling, "profiling", cfg.Profiling, "sample blocking and mutex contention for /debug/pprof on the admin listener (costs some throughput)")
 	return cmd
 }
 
@@ -152,9 +164,21 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	httpMetrics := web.NewMetrics(d.metrics)
 	public := web.New(web.Options{Name: "public", Logger: logger, Metrics: httpMetrics, HTTPS: cfg.IssuerIsHTTPS(), TrustedProxies: cfg.TrustedProxies})
 	admin := web.New(web.Options{Name: "admin", Logger: logger, Metrics: httpMetrics})
-	registerHealth(public, d)
-	registerHealth(admin, d)
+	// draining turns readiness 503 from the shutdown signal on, while
+	// the listeners still serve, so load balancers stop sending first.
+	var draining atomic.Bool
+	registerHealth(public, d, &draining)
+	registerHealth(admin, d, &draining)
 	admin.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})))
+	registerPprof(admin, d)
+	if cfg.Profiling {
+		// Rates are process-wide; reset them so a later serve in the same
+		// process (tests) does not pay for them.
+		runtime.SetBlockProfileRate(blockProfileRate)
+		runtime.SetMutexProfileFraction(mutexProfileFraction)
+		defer runtime.SetBlockProfileRate(0)
+		defer runtime.SetMutexProfileFraction(0)
+	}
 
 	rd, err := newRenderer(d)
 	if err != nil {
@@ -196,10 +220,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 			return fmt.Errorf("admin listener: %w", err)
 		}
 	}
-	servers := []*http.Server{
-		{Handler: public, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)},
-		{Handler: admin, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)},
-	}
+	servers := []*http.Server{newHTTPServer(cfg, public, logger), newHTTPServer(cfg, admin, logger)}
 	listeners := []net.Listener{publicLn, adminLn}
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -228,8 +249,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		logger.Info("shutting down: waiting for in-flight requests")
+		drain(cfg, servers, &draining, logger)
+		logger.Info("shutting down: listeners closed, waiting for in-flight requests", "timeout", cfg.ShutdownTimeout)
 	case serveErr = <-errc:
+		draining.Store(true)
 		logger.Error("listener failed, shutting down", "err", serveErr)
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
@@ -245,14 +268,83 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	return serveErr
 }
 
+// newHTTPServer bounds every phase of a connection: without a read
+// timeout a client trickling its body holds a connection (and a goroutine)
+// forever.
+func newHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadTimeout:       cfg.HTTPReadTimeout,
+		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
+		WriteTimeout:      cfg.HTTPWriteTimeout,
+		IdleTimeout:       cfg.HTTPIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// drain turns readiness 503 and keeps serving for the drain delay, so a
+// load balancer takes this replica out before its listeners close.
+// Keep-alives end now: each answer closes its connection, so the
+// balancer's next request opens a new one, which it routes by readiness.
+func drain(cfg config.Config, servers []*http.Server, draining *atomic.Bool, logger *slog.Logger) {
+	draining.Store(true)
+	for _, srv := range servers {
+		srv.SetKeepAlivesEnabled(false)
+	}
+	if cfg.ShutdownDrainDelay <= 0 {
+		return
+	}
+	logger.Info("shutting down: readiness answers 503 while requests are still served", "drain_delay", cfg.ShutdownDrainDelay)
+	time.Sleep(cfg.ShutdownDrainDelay)
+}
+
+// Sampling rates of --profiling: one blocking event per 10µs spent
+// blocked on average (longer ones always), one in ten mutex contentions.
+// Enough to see where requests wait under load at a few percent of
+// throughput.
+const (
+	blockProfileRate     = 10_000
+	mutexProfileFraction = 10
+)
+
+// registerPprof mounts net/http/pprof on the admin listener only, behind
+// the admin token as the admin API is: profiles show code paths and
+// memory. /debug/pprof/cmdline is left out since the command line may
+// carry --secret or --admin-token. The handlers extend the write deadline
+// themselves for profiles that sample for ?seconds=.
+func registerPprof(admin *echo.Echo, d serverDeps) {
+	h := func(c echo.Context) error {
+		w, r := c.Response(), c.Request()
+		switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+		case "cmdline":
+			return echo.ErrNotFound
+		case "profile":
+			pprof.Profile(w, r)
+		case "symbol":
+			pprof.Symbol(w, r)
+		case "trace":
+			pprof.Trace(w, r)
+		default:
+			pprof.Index(w, r)
+		}
+		return nil
+	}
+	guard := adminapi.RequireBearer(d.cfg.AdminToken)
+	admin.GET("/debug/pprof/*", h, guard)
+	admin.POST("/debug/pprof/symbol", h, guard)
+}
+
 // registerHealth mounts liveness and readiness probes. Ready means the
-// database answers; it turns 503 while it does not, and back without a
-// restart.
-func registerHealth(e *echo.Echo, d serverDeps) {
+// database answers and the server is not shutting down; it turns 503
+// while the database does not answer, and back without a restart.
+func registerHealth(e *echo.Echo, d serverDeps, draining *atomic.Bool) {
 	e.GET("/health/alive", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
 	e.GET("/health/ready", func(c echo.Context) error {
+		if draining.Load() {
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "shutting_down"})
+		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
 		if err := d.store.Ping(ctx); err != nil {

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +193,217 @@ func TestEnvTwins(t *testing.T) {
 	root.SetArgs([]string{"version"})
 	if err := root.Execute(); err != nil || !strings.HasPrefix(out.String(), "signet ") {
 		t.Fatalf("version = %q, %v", out.String(), err)
+	}
+}
+
+// TestSlowClientsAreCutOff: a client trickling its body, or idling on a
+// keep-alive connection, loses the connection once the configured timeout
+// passes, on both listeners. The trickle would last 50s; the bound of 10s
+// is generous against timeouts of 300ms.
+func TestSlowClientsAreCutOff(t *testing.T) {
+	short := 300 * time.Millisecond
+	trickle := func(path, contentType string) func(t *testing.T, conn net.Conn) {
+		return func(t *testing.T, conn net.Conn) {
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: signet\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n", path, contentType)
+			stop := make(chan struct{})
+			t.Cleanup(func() { close(stop) })
+			go func() {
+				for range 1000 {
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond):
+					}
+					if _, err := conn.Write([]byte("a")); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}
+	idle := func(t *testing.T, conn net.Conn) {
+		fmt.Fprint(conn, "GET /health/alive HTTP/1.1\r\nHost: signet\r\n\r\n")
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("first request on the connection: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Close {
+			t.Fatalf("first request = %d (close %v), want 200 on a kept-alive connection", resp.StatusCode, resp.Close)
+		}
+	}
+	tests := []struct {
+		name   string
+		admin  bool
+		config func(*config.Config)
+		client func(t *testing.T, conn net.Conn)
+	}{
+		{"body trickled to the token endpoint", false, func(c *config.Config) { c.HTTPReadTimeout = short },
+			trickle("/oauth2/token", "application/x-www-form-urlencoded")},
+		{"body trickled to the admin API", true, func(c *config.Config) { c.HTTPReadTimeout = short },
+			trickle("/admin/roles", "application/json")},
+		// The read timeout stays long here: net/http would otherwise use
+		// it for idle connections too.
+		{"idle keep-alive connection", false, func(c *config.Config) { c.HTTPIdleTimeout = short }, idle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := startTestServer(t, withMemoryStore(), tt.config)
+			base := ts.PublicURL
+			if tt.admin {
+				base = ts.AdminURL
+			}
+			conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			tt.client(t, conn)
+			_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			// Whatever the server answers first, it must then close: EOF
+			// or a reset both end the copy; only our deadline must not.
+			_, err = io.Copy(io.Discard, conn)
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the server kept the connection open past 10s")
+			}
+		})
+	}
+}
+
+// TestShutdownDrainsFirst: on shutdown readiness turns 503 while both
+// listeners still serve for the drain delay; then the listeners close and
+// a request in flight all along still completes.
+func TestShutdownDrainsFirst(t *testing.T) {
+	ts := startTestServer(t, withMemoryStore(), func(c *config.Config) { c.ShutdownDrainDelay = 3 * time.Second })
+	if code, _ := getStatus(t, ts.PublicURL+"/health/ready"); code != http.StatusOK {
+		t.Fatalf("ready before shutdown = %d, want 200", code)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(ts.AdminURL+"/admin/roles", "application/json", pr)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	_, _ = pw.Write([]byte(`{"name":`))
+
+	stopped := make(chan struct{})
+	go func() { ts.Stop(); close(stopped) }()
+
+	// A 503 from readiness can only come from the drain: after it the
+	// listeners refuse connections.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(ts.PublicURL + "/health/ready")
+		if err != nil {
+			t.Fatalf("readiness during the drain: %v (listeners closed before readiness turned 503)", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readiness still %d 10s after the shutdown signal", resp.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _ := getStatus(t, ts.AdminURL+"/health/ready"); code != http.StatusServiceUnavailable {
+		t.Errorf("admin readiness during the drain = %d, want 503", code)
+	}
+	if code, _ := getStatus(t, ts.PublicURL+"/health/alive"); code != http.StatusOK {
+		t.Errorf("liveness during the drain = %d, want 200 (the replica is draining, not dead)", code)
+	}
+	if code, _ := getStatus(t, ts.PublicURL+"/.well-known/openid-configuration"); code != http.StatusOK {
+		t.Errorf("discovery during the drain = %d, want 200 (requests are still served)", code)
+	}
+
+	// After the drain the listeners close; the in-flight request goes on.
+	for {
+		resp, err := http.Get(ts.PublicURL + "/health/alive")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("listeners still accept 10s after the shutdown signal")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case <-stopped:
+		t.Fatal("shutdown finished before the in-flight request")
+	default:
+	}
+	_, _ = pw.Write([]byte(`"draining"}`))
+	pw.Close()
+	if code := <-done; code != http.StatusCreated {
+		t.Fatalf("in-flight request got %d, want 201", code)
+	}
+	<-stopped
+	if _, err := ts.Store.GetRole(context.Background(), "draining"); err != nil {
+		t.Errorf("role from the in-flight request: %v", err)
+	}
+}
+
+// TestPprofOnAdminListenerOnly: the profiles are served on the admin
+// listener, behind its token, never on the public one; the command line
+// (which may hold secrets) is not served; a CPU profile longer than the
+// write timeout still arrives whole; --profiling turns mutex sampling on
+// for the server's lifetime only.
+func TestPprofOnAdminListenerOnly(t *testing.T) {
+	const token = "admin-token-0123456789"
+	ts := startTestServer(t, withMemoryStore(), func(c *config.Config) {
+		c.AdminToken = token
+		c.Profiling = true
+		c.HTTPWriteTimeout = 500 * time.Millisecond
+	})
+	if got := runtime.SetMutexProfileFraction(-1); got != mutexProfileFraction {
+		t.Errorf("mutex profile fraction with --profiling = %d, want %d", got, mutexProfileFraction)
+	}
+	tests := []struct {
+		name     string
+		url      string
+		token    string
+		want     int
+		wantBody string
+	}{
+		{"index on admin", ts.AdminURL + "/debug/pprof/", token, http.StatusOK, "goroutine"},
+		{"heap on admin", ts.AdminURL + "/debug/pprof/heap?debug=1", token, http.StatusOK, "heap profile"},
+		{"CPU profile longer than the write timeout", ts.AdminURL + "/debug/pprof/profile?seconds=1", token, http.StatusOK, "\x1f\x8b"},
+		{"admin without the token", ts.AdminURL + "/debug/pprof/", "", http.StatusUnauthorized, ""},
+		{"command line is not served", ts.AdminURL + "/debug/pprof/cmdline", token, http.StatusNotFound, ""},
+		{"index on public", ts.PublicURL + "/debug/pprof/", token, http.StatusNotFound, ""},
+		{"heap on public", ts.PublicURL + "/debug/pprof/heap", "", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatalf("reading the answer: %v", err)
+			}
+			if resp.StatusCode != tt.want || !strings.Contains(string(body), tt.wantBody) {
+				t.Fatalf("GET %s = %d (%d bytes), want %d containing %q", tt.url, resp.StatusCode, len(body), tt.want, tt.wantBody)
+			}
+		})
+	}
+	ts.Stop()
+	if got := runtime.SetMutexProfileFraction(-1); got != 0 {
+		t.Errorf("mutex profile fraction after the server stopped = %d, want 0", got)
 	}
 }

@@ -56,6 +56,25 @@ type Config struct {
 
 	// ShutdownTimeout bounds how long in-flight requests may finish.
 	ShutdownTimeout time.Duration
+	// ShutdownDrainDelay is how long readiness answers 503 on shutdown
+	// while the listeners still serve, so a load balancer stops sending
+	// before they close. Default 0: the right value is the balancer's
+	// probe interval times its failure threshold, which only the operator
+	// knows (and a delay would slow every Ctrl-C and test).
+	ShutdownDrainDelay time.Duration
+
+	// HTTP server timeouts of both listeners. HTTPReadTimeout bounds
+	// reading a whole request (headers and body), so a client trickling a
+	// body cannot hold a connection; HTTPWriteTimeout bounds a request
+	// from the end of its headers to the end of the answer;
+	// HTTPIdleTimeout closes idle keep-alive connections.
+	HTTPReadTimeout       time.Duration
+	HTTPReadHeaderTimeout time.Duration
+	HTTPWriteTimeout      time.Duration
+	HTTPIdleTimeout       time.Duration
+	// Profiling turns on block and mutex profiling for /debug/pprof on the
+	// admin listener; off by default because sampling them costs.
+	Profiling bool
 
 	// Browser sessions (single sign-on).
 	// SessionRememberFor is how long "remember me" keeps a person signed in.
@@ -202,6 +221,10 @@ func Default() Config {
 		AuthCodeLifespan:       10 * time.Minute,
 		LoginChallengeLifespan: 30 * time.Minute,
 		ShutdownTimeout:        15 * time.Second,
+		HTTPReadTimeout:        15 * time.Second,
+		HTTPReadHeaderTimeout:  5 * time.Second,
+		HTTPWriteTimeout:       30 * time.Second,
+		HTTPIdleTimeout:        120 * time.Second,
 		SessionRememberFor:     30 * 24 * time.Hour,
 		SessionIdleTimeout:     time.Hour,
 		SessionMaxLifetime:     24 * time.Hour,
@@ -284,6 +307,10 @@ func (c Config) Validate() error {
 		{"authorization code lifespan", c.AuthCodeLifespan},
 		{"login challenge lifespan", c.LoginChallengeLifespan},
 		{"shutdown timeout", c.ShutdownTimeout},
+		{"HTTP read timeout", c.HTTPReadTimeout},
+		{"HTTP read header timeout", c.HTTPReadHeaderTimeout},
+		{"HTTP write timeout", c.HTTPWriteTimeout},
+		{"HTTP idle timeout", c.HTTPIdleTimeout},
 		{"session remember-me duration", c.SessionRememberFor},
 		{"session idle timeout", c.SessionIdleTimeout},
 		{"session maximum lifetime", c.SessionMaxLifetime},
@@ -293,6 +320,7 @@ func (c Config) Validate() error {
 	} {
 		check(d.v <= 0, "%s must be positive", d.name)
 	}
+	check(c.ShutdownDrainDelay < 0, "shutdown drain delay must not be negative")
 
 	// Accounts and mail.
 	if c.SMTPHost != "" {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -27,6 +28,12 @@ func TestValidate(t *testing.T) {
 			c.BrandLogoURL = "https://cdn.example/l.svg"
 			c.TrustedProxies = []string{"10.0.0.0/8"}
 		}},
+		{name: "zero read timeout", mutate: func(c *Config) { c.HTTPReadTimeout = 0 }, wantErr: []string{"HTTP read timeout must be positive"}},
+		{name: "negative write timeout", mutate: func(c *Config) { c.HTTPWriteTimeout = -time.Second }, wantErr: []string{"HTTP write timeout must be positive"}},
+		{name: "zero idle and header timeouts", mutate: func(c *Config) { c.HTTPIdleTimeout = 0; c.HTTPReadHeaderTimeout = 0 },
+			wantErr: []string{"HTTP idle timeout", "HTTP read header timeout"}},
+		{name: "negative drain delay", mutate: func(c *Config) { c.ShutdownDrainDelay = -time.Second }, wantErr: []string{"drain delay"}},
+		{name: "drain delay and profiling", mutate: func(c *Config) { c.ShutdownDrainDelay = 5 * time.Second; c.Profiling = true }},
 		{name: "zero lifespan", mutate: func(c *Config) { c.AccessTokenLifespan = 0 }, wantErr: []string{"access token lifespan"}},
 		{
 			name:    "every problem at once",

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -99,6 +100,11 @@ func recoverer(logger *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
+// StatusClientClosedRequest is nginx's status for a request whose client
+// went away before the answer: it is no server error, and logging it as
+// 500 would page someone for a user closing a tab.
+const StatusClientClosedRequest = 499
+
 // observe answers any error through the error handler, then logs one line
 // per request (method, path, status, duration: never the query, which may
 // carry codes, tokens or challenges) and records the metrics.
@@ -106,17 +112,24 @@ func observe(logger *slog.Logger, m *Metrics, name string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			if err := next(c); err != nil {
+			err := next(c)
+			gone := clientGone(c, err)
+			if err != nil && !gone {
 				c.Error(err)
 			}
 			elapsed := time.Since(start)
 			status := c.Response().Status
-			m.observe(c, name, status, elapsed)
-			level := slog.LevelInfo
-			if status >= 500 {
+			level, msg := slog.LevelInfo, "request"
+			switch {
+			case gone:
+				// Nobody reads an answer; the handler's error is the
+				// cancellation the disconnect caused.
+				status, msg = StatusClientClosedRequest, "client closed request"
+			case status >= 500:
 				level = slog.LevelError
 			}
-			logger.Log(c.Request().Context(), level, "request",
+			m.observe(c, name, status, elapsed)
+			logger.Log(c.Request().Context(), level, msg,
 				"listener", name,
 				"method", c.Request().Method,
 				"path", c.Request().URL.Path,
@@ -126,6 +139,19 @@ func observe(logger *slog.Logger, m *Metrics, name string) echo.MiddlewareFunc {
 			return nil
 		}
 	}
+}
+
+// clientGone reports whether the request failed because its client
+// disconnected: net/http cancels the request context when the connection
+// closes (it does not on shutdown, which waits), and the handler then
+// either returned an error or answered 5xx for the cancelled database
+// call. A handler that finished its answer before noticing is not
+// counted.
+func clientGone(c echo.Context, err error) bool {
+	if !errors.Is(c.Request().Context().Err(), context.Canceled) {
+		return false
+	}
+	return err != nil || c.Response().Status >= 500
 }
 
 // SecurityHeaders sets the headers every response carries. Handlers that

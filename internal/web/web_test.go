@@ -2,11 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,6 +139,85 @@ func TestClientAddress(t *testing.T) {
 			e.ServeHTTP(rec, req)
 			if got := rec.Body.String(); got != tt.want {
 				t.Errorf("client address = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestClientClosedRequest: a request whose client went away is logged at
+// info as 499 "client closed request" and counted under 499, whatever the
+// handler made of the cancelled context; a real failure stays a 500 ERROR.
+func TestClientClosedRequest(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	e := New(Options{Name: "public", Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: NewMetrics(reg)})
+	// Each handler waits for the disconnect, as one blocked on the
+	// database would, then fails the way real handlers do.
+	e.GET("/wrapped", func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return fmt.Errorf("get client: %w", c.Request().Context().Err())
+	})
+	e.GET("/internal", func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(c.Request().Context().Err())
+	})
+	e.GET("/answers-500", func(c echo.Context) error {
+		<-c.Request().Context().Done()
+		return c.JSON(http.StatusInternalServerError, APIError{Error: "server_error"})
+	})
+	e.GET("/fails", func(c echo.Context) error { return errors.New("real failure") })
+
+	tests := []struct {
+		route      string
+		cancel     bool
+		wantLevel  string
+		wantMsg    string
+		wantStatus int
+	}{
+		{"/wrapped", true, "INFO", "client closed request", 499},
+		{"/internal", true, "INFO", "client closed request", 499},
+		{"/answers-500", true, "INFO", "client closed request", 499},
+		{"/fails", false, "ERROR", "request", 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.route, func(t *testing.T) {
+			logs.Reset()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel {
+				cancel()
+			}
+			req := httptest.NewRequest("GET", tt.route, nil).WithContext(ctx)
+			e.ServeHTTP(httptest.NewRecorder(), req)
+
+			var line struct {
+				Level  string `json:"level"`
+				Msg    string `json:"msg"`
+				Status int    `json:"status"`
+			}
+			var found bool
+			for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(l), &rec); err != nil {
+					t.Fatalf("log line %q: %v", l, err)
+				}
+				if rec["level"] == "ERROR" && tt.wantLevel != "ERROR" {
+					t.Errorf("a disconnect logged an ERROR: %s", l)
+				}
+				if _, ok := rec["status"]; ok {
+					_ = json.Unmarshal([]byte(l), &line)
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("no request line in %s", logs.String())
+			}
+			if line.Level != tt.wantLevel || line.Msg != tt.wantMsg || line.Status != tt.wantStatus {
+				t.Errorf("request line = %s %q status %d, want %s %q status %d",
+					line.Level, line.Msg, line.Status, tt.wantLevel, tt.wantMsg, tt.wantStatus)
+			}
+			if got := testutil.ToFloat64(mustCounter(t, reg, tt.route, strconv.Itoa(tt.wantStatus))); got != 1 {
+				t.Errorf("requests{route=%s,code=%d} = %v, want 1", tt.route, tt.wantStatus, got)
 			}
 		})
 	}
