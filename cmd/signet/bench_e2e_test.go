@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,12 @@ func TestBenchRejectsBadIDTokens(t *testing.T) {
 
 // TestBenchCommandErrors: bad input is refused before any load.
 func TestBenchCommandErrors(t *testing.T) {
+	// Environment twins of the caller's shell must not fill in what the
+	// cases leave out.
+	for _, k := range []string{"SIGNET_ISSUER", "SIGNET_PASSWORD", "SIGNET_BENCH_PASSWORD", "SIGNET_OUTPUT", "SIGNET_OPS", "SIGNET_SCOPE", "SIGNET_DURATION"} {
+		t.Setenv(k, "") // restores the value after the test
+		os.Unsetenv(k)
+	}
 	for _, tc := range []struct {
 		name string
 		args []string

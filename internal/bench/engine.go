@@ -121,14 +121,25 @@ func latency(samples []time.Duration) Latency {
 		Mean: ms(sum / time.Duration(len(s)))}
 }
 
-// prepare runs setup for n workers in parallel and returns their
+// setupParallelism bounds how many workers set up at once. Setups sign
+// in with a password; all of them at once would be a login flood of its
+// own, slow enough on a provider with costly hashes to time out, and it is
+// not what is being measured.
+const setupParallelism = 4
+
+// prepare runs setup for n workers, a few at a time, and returns their
 // iterations; the first setup error fails them all.
 func prepare(ctx context.Context, n int, setup func(ctx context.Context, worker int) (iteration, error)) ([]iteration, error) {
 	its := make([]iteration, n)
 	errs := make([]error, n)
+	sem := make(chan struct{}, setupParallelism)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { its[i], errs[i] = setup(ctx, i) })
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			its[i], errs[i] = setup(ctx, i)
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
