@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newRolesCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
+		newBenchCmd(),
 		newVersionCmd(),
 	)
 	return root
