@@ -41,6 +41,9 @@ type adapter struct {
 	codeLifespan, accessLifespan, refreshLifespan time.Duration
 	// grace is the refresh grace window (see rotation.go); 0: none.
 	grace time.Duration
+	// codeSignature is the storage key of a raw authorization code (the
+	// token strategy's).
+	codeSignature func(code string) string
 }
 
 var (
@@ -63,11 +66,33 @@ type txKey struct{}
 
 // InTx runs fn in one storage transaction; fosite's transactional calls
 // made with the context fn receives join it and leave commit or rollback to
-// InTx.
+// InTx. The rows fn creates are written together when fn succeeds, in one
+// multi-row INSERT inside the transaction (a code exchange writes two, an
+// authorization three): nothing in one grant reads back a row it created.
 func (a *adapter) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if pendingOf(ctx) != nil {
+		return fn(ctx)
+	}
 	return a.store.InTx(ctx, func(ctx context.Context) error {
-		return fn(context.WithValue(ctx, txKey{}, true))
+		p := &pendingRows{}
+		if err := fn(context.WithValue(context.WithValue(ctx, txKey{}, true), pendingKey{}, p)); err != nil {
+			return err
+		}
+		return mapErr(a.store.CreateOAuthRequests(ctx, p.rows))
 	})
+}
+
+// pendingRows collects the rows created inside InTx.
+type pendingRows struct {
+	mu   sync.Mutex
+	rows []storage.OAuthRequest
+}
+
+type pendingKey struct{}
+
+func pendingOf(ctx context.Context) *pendingRows {
+	p, _ := ctx.Value(pendingKey{}).(*pendingRows)
+	return p
 }
 
 func inTx(ctx context.Context) bool { v, _ := ctx.Value(txKey{}).(bool); return v }
@@ -108,6 +133,8 @@ type requestCache struct {
 	mu      sync.Mutex
 	clients map[string]*Client
 	rows    map[rowKey]storage.OAuthRequest
+	// missing are rows a prefetch found absent.
+	missing map[rowKey]bool
 }
 
 type rowKey struct {
@@ -120,7 +147,7 @@ type cacheKey struct{}
 // WithRequestCache returns a context whose store reads are remembered for
 // the rest of the request. Use one per HTTP request.
 func WithRequestCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cacheKey{}, &requestCache{clients: map[string]*Client{}, rows: map[rowKey]storage.OAuthRequest{}})
+	return context.WithValue(ctx, cacheKey{}, &requestCache{clients: map[string]*Client{}, rows: map[rowKey]storage.OAuthRequest{}, missing: map[rowKey]bool{}})
 }
 
 func cacheOf(ctx context.Context) *requestCache {
@@ -272,7 +299,11 @@ func (a *adapter) create(ctx context.Context, kind storage.RequestKind, signatur
 }
 
 func (a *adapter) createRow(ctx context.Context, row storage.OAuthRequest) error {
-	if err := a.store.CreateOAuthRequest(ctx, row); err != nil {
+	if p := pendingOf(ctx); p != nil {
+		p.mu.Lock()
+		p.rows = append(p.rows, row)
+		p.mu.Unlock()
+	} else if err := a.store.CreateOAuthRequest(ctx, row); err != nil {
 		return mapErr(err)
 	}
 	if c := cacheOf(ctx); c != nil {
@@ -293,7 +324,11 @@ func (a *adapter) getRow(ctx context.Context, kind storage.RequestKind, signatur
 	if cache != nil {
 		cache.mu.Lock()
 		row, ok = cache.rows[key]
+		missing := cache.missing[key]
 		cache.mu.Unlock()
+		if missing {
+			return row, fosite.ErrNotFound.WithDebug("The record does not exist.")
+		}
 	}
 	if !ok {
 		var err error
@@ -394,10 +429,47 @@ func (a *adapter) CreateAuthorizeCodeSession(ctx context.Context, signature stri
 	return a.create(ctx, storage.KindAuthorizeCode, signature, r)
 }
 
+// codeKinds are the rows keyed by a code's signature.
+var codeKinds = []storage.RequestKind{storage.KindAuthorizeCode, storage.KindPKCE, storage.KindOpenIDConnect}
+
+// prefetchCode reads a code's rows (code, PKCE challenge, OpenID Connect
+// request) in one round trip into the request cache; fosite asks for each
+// in turn.
+func (a *adapter) prefetchCode(ctx context.Context, signature string) error {
+	c := cacheOf(ctx)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	_, done := c.rows[rowKey{storage.KindAuthorizeCode, signature}]
+	c.mu.Unlock()
+	if done {
+		return nil
+	}
+	rows, err := a.store.ListOAuthRequestsBySignature(ctx, signature, codeKinds)
+	if err != nil {
+		return mapErr(err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range codeKinds {
+		c.missing[rowKey{k, signature}] = true
+	}
+	for _, r := range rows {
+		key := rowKey{r.Kind, r.Signature}
+		c.rows[key] = r
+		delete(c.missing, key)
+	}
+	return nil
+}
+
 // GetAuthorizeCodeSession returns the request together with
 // fosite.ErrInvalidatedAuthorizeCode for a used code: fosite then revokes
 // every token of the grant.
 func (a *adapter) GetAuthorizeCodeSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
+	if err := a.prefetchCode(ctx, signature); err != nil {
+		return nil, err
+	}
 	req, active, err := a.get(ctx, storage.KindAuthorizeCode, signature, session)
 	if err != nil {
 		return nil, err
@@ -441,10 +513,22 @@ func (a *adapter) DeletePKCERequestSession(context.Context, string) error { retu
 
 // ---- OpenID Connect sessions ----
 
-// CreateOpenIDConnectSession stores the OpenID Connect request of a code,
-// keyed by the code's SHA-256 (fosite hands over the raw code).
+// The OpenID Connect request of a code is keyed by the code's signature,
+// like the code and its PKCE row, so one read fetches all three. (fosite
+// hands over the raw code; rows written before this keying are found by
+// the SHA-256 of the code they used.)
+
+// openIDKey is the storage key of a code's OpenID Connect request.
+func (a *adapter) openIDKey(code string) string {
+	if sig := a.codeSignature(code); sig != "" {
+		return sig
+	}
+	return HashCode(code) // not a code of ours; never the raw value
+}
+
+// CreateOpenIDConnectSession stores the OpenID Connect request of a code.
 func (a *adapter) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
-	return a.create(ctx, storage.KindOpenIDConnect, HashCode(code), r)
+	return a.create(ctx, storage.KindOpenIDConnect, a.openIDKey(code), r)
 }
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
@@ -453,16 +537,18 @@ func (a *adapter) GetOpenIDConnectSession(ctx context.Context, code string, requ
 	if requester != nil {
 		session = requester.GetSession()
 	}
-	req, _, err := a.get(ctx, storage.KindOpenIDConnect, HashCode(code), session)
+	key := a.openIDKey(code)
+	req, _, err := a.get(ctx, storage.KindOpenIDConnect, key, session)
+	if errors.Is(err, fosite.ErrNotFound) && key != HashCode(code) {
+		req, _, err = a.get(ctx, storage.KindOpenIDConnect, HashCode(code), session)
+	}
 	return req, err
 }
 
-// DeleteOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
-func (a *adapter) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	sig := HashCode(code)
-	a.forget(ctx, storage.KindOpenIDConnect, sig)
-	return mapErr(a.store.DeleteOAuthRequest(ctx, storage.KindOpenIDConnect, sig))
-}
+// DeleteOpenIDConnectSession keeps the row, as DeletePKCERequestSession
+// does: it is only ever read with its single-use code, and expires with it
+// (the janitor removes it). That saves a round trip per exchange.
+func (a *adapter) DeleteOpenIDConnectSession(context.Context, string) error { return nil }
 
 // ---- access tokens ----
 

@@ -213,15 +213,26 @@ func TestAdapterReuseContracts(t *testing.T) {
 		t.Fatalf("duplicate access token: %v, want ErrSerializationFailure", err)
 	}
 
-	// The OpenID Connect session is keyed by the code's hash.
-	if err := a.CreateOpenIDConnectSession(ctx, "raw-code-value", request(c, "req1", sess)); err != nil {
+	// The OpenID Connect session is keyed by the code's signature (like
+	// the code row), never by the code; rows of older versions, keyed by
+	// the code's hash, are still found.
+	const rawCode = "ory_ac_cmF3LWNvZGUta2V5.codesig2"
+	if err := a.CreateOpenIDConnectSession(ctx, rawCode, request(c, "req1", sess)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetOAuthRequest(ctx, storage.KindOpenIDConnect, "raw-code-value"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.GetOAuthRequest(ctx, storage.KindOpenIDConnect, rawCode); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatal("the raw code reached storage")
 	}
-	if _, err := s.GetOAuthRequest(ctx, storage.KindOpenIDConnect, HashCode("raw-code-value")); err != nil {
-		t.Fatalf("OpenID Connect row under the code hash: %v", err)
+	if _, err := s.GetOAuthRequest(ctx, storage.KindOpenIDConnect, "codesig2"); err != nil {
+		t.Fatalf("OpenID Connect row under the code signature: %v", err)
+	}
+	const oldCode = "ory_ac_b2xkLWNvZGU.codesig3"
+	if err := s.CreateOAuthRequest(ctx, storage.OAuthRequest{Kind: storage.KindOpenIDConnect, Signature: HashCode(oldCode),
+		RequestID: "req0", ClientID: c.ID, RequestedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour), Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := a.GetOpenIDConnectSession(ctx, oldCode, nil); err != nil || got.GetID() != "req0" {
+		t.Fatalf("OpenID Connect row of an older version: %v, %v", got, err)
 	}
 
 	// Expired rows read as not found (by our clock).

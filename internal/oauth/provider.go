@@ -153,8 +153,10 @@ func New(o Options) (*Provider, error) {
 		return nil, err
 	}
 	sg := &signer{keys: o.Keys}
+	core := &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey}
+	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey},
+		CoreStrategy:               core,
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}

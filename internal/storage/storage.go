@@ -260,6 +260,13 @@ type OAuthRequestStore interface {
 	CreateOAuthRequest(ctx context.Context, r OAuthRequest) error
 	// GetOAuthRequest returns the row whether active or not.
 	GetOAuthRequest(ctx context.Context, kind RequestKind, signature string) (OAuthRequest, error)
+	// ListOAuthRequestsBySignature returns the rows of those kinds with that
+	// signature, active or not (a code's rows share its signature: one read
+	// for the code, its PKCE challenge and its OpenID Connect request).
+	ListOAuthRequestsBySignature(ctx context.Context, signature string, kinds []RequestKind) ([]OAuthRequest, error)
+	// CreateOAuthRequests stores several rows at once (one round trip): all
+	// or none; ErrAlreadyExists when any (kind, signature) is taken.
+	CreateOAuthRequests(ctx context.Context, rows []OAuthRequest) error
 	DeleteOAuthRequest(ctx context.Context, kind RequestKind, signature string) error
 	// DeactivateOAuthRequest marks an active row inactive. ErrNotFound when
 	// no such row exists; ErrConflict when it exists but was already

@@ -26,6 +26,45 @@ func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) 
 	})
 }
 
+// ListOAuthRequestsBySignature returns the rows of those kinds with that
+// signature.
+func (s *Store) ListOAuthRequestsBySignature(ctx context.Context, signature string, kinds []storage.RequestKind) ([]storage.OAuthRequest, error) {
+	var out []storage.OAuthRequest
+	err := s.do(ctx, func(d *state) error {
+		for _, k := range kinds {
+			if r, ok := d.requests[requestKey{k, signature}]; ok {
+				out = append(out, copyRequest(r))
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b storage.OAuthRequest) int { return cmp.Compare(a.Kind, b.Kind) })
+	return out, err
+}
+
+// CreateOAuthRequests stores the rows, all or none.
+func (s *Store) CreateOAuthRequests(ctx context.Context, rows []storage.OAuthRequest) error {
+	for _, r := range rows {
+		if err := checkText(r); err != nil {
+			return fmt.Errorf("create %s request: %w", r.Kind, err)
+		}
+	}
+	return s.do(ctx, func(d *state) error {
+		seen := map[requestKey]bool{}
+		for _, r := range rows {
+			k := requestKey{r.Kind, r.Signature}
+			if _, ok := d.requests[k]; ok || seen[k] {
+				return fmt.Errorf("create %s request: %w", r.Kind, storage.ErrAlreadyExists)
+			}
+			seen[k] = true
+		}
+		for _, r := range rows {
+			d.requests[requestKey{r.Kind, r.Signature}] = copyRequest(r)
+		}
+		return nil
+	})
+}
+
 // GetOAuthRequest returns the row, active or not.
 func (s *Store) GetOAuthRequest(ctx context.Context, kind storage.RequestKind, signature string) (storage.OAuthRequest, error) {
 	var out storage.OAuthRequest

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"strings"
 	"context"
 	"database/sql"
 	"fmt"
@@ -52,14 +53,68 @@ func (r requestRow) request() storage.OAuthRequest {
 // never expires.
 func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
 	_, err := s.write(ctx, `INSERT INTO oauth2_requests (`+requestColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.RequestedAt, nullTime(r.ExpiresAt),
-		strs(r.RequestedScopes), strs(r.GrantedScopes), strs(r.RequestedAudience), strs(r.GrantedAudience),
-		r.Form, bin(r.Session), r.Active, r.AccessSignature, nullTime(r.RotatedAt))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, requestArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("create %s request: %w", r.Kind, mapErr(err))
 	}
 	return nil
+}
+
+// ListOAuthRequestsBySignature returns the rows of those kinds with that
+// signature: kind = ANY probes the primary key (kind, signature) once per
+// kind, so no index of its own is needed.
+func (s *Store) ListOAuthRequestsBySignature(ctx context.Context, signature string, kinds []storage.RequestKind) ([]storage.OAuthRequest, error) {
+	ks := make([]string, len(kinds))
+	for i, k := range kinds {
+		ks[i] = string(k)
+	}
+	var rows []requestRow
+	if err := s.selectAll(ctx, &rows, `SELECT `+requestColumns+` FROM oauth2_requests
+		WHERE kind = ANY($1) AND signature = $2 ORDER BY kind`, strs(ks), signature); err != nil {
+		return nil, fmt.Errorf("list requests by signature: %w", mapErr(err))
+	}
+	out := make([]storage.OAuthRequest, len(rows))
+	for i, r := range rows {
+		out[i] = r.request()
+	}
+	return out, nil
+}
+
+// CreateOAuthRequests stores the rows with one multi-row INSERT: one
+// statement, so all or none.
+func (s *Store) CreateOAuthRequests(ctx context.Context, rows []storage.OAuthRequest) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	const cols = 16
+	var b strings.Builder
+	b.WriteString(`INSERT INTO oauth2_requests (` + requestColumns + `) VALUES `)
+	args := make([]any, 0, cols*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", i*cols+j+1)
+		}
+		b.WriteByte(')')
+		args = append(args, requestArgs(r)...)
+	}
+	if _, err := s.write(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("create %d requests: %w", len(rows), mapErr(err))
+	}
+	return nil
+}
+
+// requestArgs are a row's INSERT arguments, in requestColumns order.
+func requestArgs(r storage.OAuthRequest) []any {
+	return []any{string(r.Kind), r.Signature, r.RequestID, r.ClientID, r.Subject, r.RequestedAt, nullTime(r.ExpiresAt),
+		strs(r.RequestedScopes), strs(r.GrantedScopes), strs(r.RequestedAudience), strs(r.GrantedAudience),
+		r.Form, bin(r.Session), r.Active, r.AccessSignature, nullTime(r.RotatedAt)}
 }
 
 // GetOAuthRequest returns the row, active or not.

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -141,6 +142,29 @@ func oauthRequestCases() []testCase {
 			must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, "r1", "req1", "alice", "web")), "CreateOAuthRequest")
 			errs := race(16, func(int) error { return s.RotateRefreshToken(ctx, "r1", "req1", time.Now()) })
 			wantOneWinner(t, errs, storage.ErrConflict, "RotateRefreshToken")
+		}},
+		{"list by signature and create several at once", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			c := sampleRequest(code, "c1", "req1", "alice", "web")
+			p := sampleRequest(storage.KindPKCE, "c1", "req1", "alice", "web")
+			o := sampleRequest(storage.KindOpenIDConnect, "c1", "req1", "alice", "web")
+			must(t, s.CreateOAuthRequests(ctx, []storage.OAuthRequest{c, p}), "CreateOAuthRequests")
+			must(t, s.CreateOAuthRequests(ctx, nil), "CreateOAuthRequests of nothing")
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(access, "c1", "req1", "alice", "web")), "CreateOAuthRequest access")
+			got, err := s.ListOAuthRequestsBySignature(ctx, "c1", []storage.RequestKind{code, storage.KindPKCE, storage.KindOpenIDConnect})
+			must(t, err, "ListOAuthRequestsBySignature")
+			wantEqual(t, got, []storage.OAuthRequest{c, p}, "rows of the code (no openid row, no access row)")
+			// All or none: one duplicate refuses the whole batch.
+			wantErr(t, s.CreateOAuthRequests(ctx, []storage.OAuthRequest{o, c}), storage.ErrAlreadyExists, "batch with a duplicate")
+			if _, err := s.GetOAuthRequest(ctx, storage.KindOpenIDConnect, "c1"); !errors.Is(err, storage.ErrNotFound) {
+				t.Fatalf("a refused batch wrote a row: %v", err)
+			}
+			wantErr(t, s.CreateOAuthRequests(ctx, []storage.OAuthRequest{o, o}), storage.ErrAlreadyExists, "batch with itself twice")
+			got, err = s.ListOAuthRequestsBySignature(ctx, "nope", []storage.RequestKind{code})
+			must(t, err, "ListOAuthRequestsBySignature unknown")
+			if len(got) != 0 {
+				t.Fatalf("unknown signature: %v", got)
+			}
 		}},
 		{"deactivate and delete by request id", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
