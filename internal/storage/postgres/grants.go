@@ -1,10 +1,10 @@
 package postgres
 
 import (
-	"strings"
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
