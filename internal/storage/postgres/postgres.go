@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,6 +40,10 @@ type Pool struct {
 // lib/pq keyword string) and checks that it answers. When it does not, the
 // error wraps storage.ErrUnavailable. Open does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	databaseURL, err := oneRoundTripQueries(databaseURL)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlx.Open("postgres", databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open database: %w", unavailable(err))
@@ -48,6 +53,36 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: cannot reach the database: %w", unavailable(err))
 	}
 	return &Store{db: db}, nil
+}
+
+// oneRoundTripQueries makes lib/pq send each query with parameters as one
+// Parse/Bind/Execute/Sync batch (binary_parameters=yes) unless the
+// connection string says otherwise. By default lib/pq parses the unnamed
+// statement and syncs, then binds it in a second round trip: every query
+// paid two, and a transaction-pooling PgBouncer may hand the connection to
+// another client between the two (the Bind then fails, or runs another
+// client's statement). []byte parameters are then sent in binary, which
+// suits the bytea columns they fill (JSON goes as text).
+func oneRoundTripQueries(databaseURL string) (string, error) {
+	if !strings.Contains(databaseURL, "://") {
+		// A keyword/value string: "host=… dbname=…".
+		if strings.Contains(databaseURL, "binary_parameters") {
+			return databaseURL, nil
+		}
+		return strings.TrimSpace(databaseURL + " binary_parameters=yes"), nil
+	}
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		// Not err itself: it quotes the URL, password included.
+		return "", errors.New("postgres: the database URL is not a valid URL")
+	}
+	q := u.Query()
+	if q.Has("binary_parameters") {
+		return databaseURL, nil
+	}
+	q.Set("binary_parameters", "yes")
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // SetPool sizes the connection pool.

@@ -18,8 +18,10 @@ import (
 
 // authorize handles GET and POST /oauth2/auth: fosite validates the
 // request; a request whose client or redirect URI cannot be trusted gets an
-// HTML page, any other error a redirect to the client. A valid request is
-// parked as a login challenge and the browser goes to the login page.
+// HTML page, any other error a redirect to the client. A browser whose
+// session satisfies the request, asking scopes already consented to, gets
+// its code at once; any other valid request is parked as a login
+// challenge and the browser goes to the login page.
 func (h *Handler) authorize(c echo.Context) error {
 	r := c.Request()
 	ctx := h.oauth.WithRequestCache(r.Context())
@@ -62,23 +64,30 @@ func (h *Handler) authorize(c echo.Context) error {
 		}
 	}
 
-	if slices.Contains(prompt, "none") {
-		if park.Login == nil {
-			return h.authorizeError(ctx, c, ar, fosite.ErrLoginRequired.WithHint("No signed-in session satisfies the request, and prompt=none forbids asking."))
-		}
+	if slices.Contains(prompt, "none") && park.Login == nil {
+		return h.authorizeError(ctx, c, ar, fosite.ErrLoginRequired.WithHint("No signed-in session satisfies the request, and prompt=none forbids asking."))
+	}
+	// Single sign-on: a session that satisfies the request and consent
+	// that needs no page answer at once, as the login and consent pages
+	// would have without showing anything (no challenge is parked: three
+	// page hops and their writes saved).
+	if park.Login != nil && !slices.Contains(prompt, "login") && !slices.Contains(prompt, "consent") {
 		ok, err := h.consentKnown(ctx, ar, park.Login.Subject)
 		if err != nil {
 			return h.authorizeErrorPage(c, err)
 		}
-		if !ok {
+		if ok {
+			return h.issueCode(ctx, c, ar, oauth.Grant{
+				Subject:     park.Login.Subject,
+				SessionID:   park.Login.SessionID,
+				AuthTime:    park.Login.AuthTime,
+				RequestedAt: h.now(),
+				Nonce:       r.Form.Get("nonce"),
+			}, park.RequestedScopes)
+		}
+		if slices.Contains(prompt, "none") {
 			return h.authorizeError(ctx, c, ar, fosite.ErrConsentRequired.WithHint("The person has not consented to these scopes, and prompt=none forbids asking."))
 		}
-		park.Consent = park.RequestedScopes
-		value, err := h.challenges.Park(ctx, park)
-		if err != nil {
-			return h.authorizeErrorPage(c, err)
-		}
-		return c.Redirect(http.StatusSeeOther, PathResume+"?login_challenge="+url.QueryEscape(value))
 	}
 
 	value, err := h.challenges.Park(ctx, park)
@@ -248,7 +257,19 @@ func (h *Handler) resume(c echo.Context) error {
 	if !ch.ConsentGiven {
 		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The person did not allow the application access."))
 	}
-	for _, s := range ch.GrantedScopes {
+	return h.issueCode(ctx, c, ar, oauth.Grant{
+		Subject:     ch.Subject,
+		SessionID:   ch.SessionID,
+		AuthTime:    ch.AuthTime,
+		RequestedAt: ch.CreatedAt,
+		Nonce:       form.Get("nonce"),
+	}, ch.GrantedScopes)
+}
+
+// issueCode grants the requested scopes among granted (and the requested
+// audience) and answers the client with a code for the grant.
+func (h *Handler) issueCode(ctx context.Context, c echo.Context, ar fosite.AuthorizeRequester, g oauth.Grant, granted []string) error {
+	for _, s := range granted {
 		if ar.GetRequestedScopes().Has(s) {
 			ar.GrantScope(s)
 		}
@@ -256,13 +277,7 @@ func (h *Handler) resume(c echo.Context) error {
 	for _, a := range ar.GetRequestedAudience() {
 		ar.GrantAudience(a)
 	}
-	sess, err := h.oauth.NewUserSession(ctx, oauth.Grant{
-		Subject:     ch.Subject,
-		SessionID:   ch.SessionID,
-		AuthTime:    ch.AuthTime,
-		RequestedAt: ch.CreatedAt,
-		Nonce:       form.Get("nonce"),
-	}, ar.GetGrantedScopes())
+	sess, err := h.oauth.NewUserSession(ctx, g, ar.GetGrantedScopes())
 	if errors.Is(err, oauth.ErrUserUnavailable) {
 		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The account cannot sign in."))
 	} else if err != nil {

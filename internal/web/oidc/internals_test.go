@@ -472,24 +472,34 @@ func TestPromptNoneAndSessionBinding(t *testing.T) {
 	if loc.Query().Get("error") != "consent_required" {
 		t.Fatalf("prompt=none, third party: %s", loc)
 	}
-	// A session and a first-party client: straight to resume, then a code.
-	resp = get(t, e.URL+oidc.PathAuthorize+"?"+none(first).Encode(), "alice")
-	loc, _ = url.Parse(resp.Header.Get("Location"))
-	if loc.Path != oidc.PathResume {
-		t.Fatalf("prompt=none with SSO: redirected to %s", loc)
-	}
-	resume := e.URL + loc.String()
-	// Another browser cannot finish it.
-	if resp := get(t, resume, "other"); resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("resume from another session: %d", resp.StatusCode)
-	}
-	// (the challenge is single use: start again)
-	resp = get(t, e.URL+oidc.PathAuthorize+"?"+none(first).Encode(), "alice")
-	loc, _ = url.Parse(resp.Header.Get("Location"))
-	resp = get(t, e.URL+loc.String(), "alice")
+	// A session and a first-party client: the code at once, no page and
+	// no parked challenge.
+	q := none(first)
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+q.Encode(), "alice")
 	cb, _ := url.Parse(resp.Header.Get("Location"))
-	if cb.Query().Get("code") == "" {
+	if resp.StatusCode != http.StatusSeeOther || cb.Query().Get("code") == "" || cb.Query().Get("state") != q.Get("state") ||
+		!strings.HasPrefix(cb.String(), first.Redirect+"?") {
 		t.Fatalf("prompt=none with SSO: %d %s", resp.StatusCode, cb)
+	}
+	// Also without prompt=none: single sign-on answers at once.
+	_, chSSO := pkcePair()
+	q = authorizeParams(first, chSSO)
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+q.Encode(), "alice")
+	if cb, _ := url.Parse(resp.Header.Get("Location")); cb.Query().Get("code") == "" {
+		t.Fatalf("SSO without prompt: %d %s", resp.StatusCode, cb)
+	}
+	// prompt=login still asks.
+	q.Set("prompt", "login")
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+q.Encode(), "alice")
+	if loc, _ := url.Parse(resp.Header.Get("Location")); loc.Query().Get("login_challenge") == "" {
+		t.Fatalf("SSO with prompt=login: %d %s, want the login page", resp.StatusCode, loc)
+	}
+	// A parked request is bound to its browser: another cannot finish it.
+	_, ch0 := pkcePair()
+	resp = get(t, e.URL+oidc.PathAuthorize+"?"+authorizeParams(third, ch0).Encode(), "alice")
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	if resp := get(t, e.URL+oidc.PathResume+"?login_challenge="+url.QueryEscape(loc.Query().Get("login_challenge")), "other"); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("resume from another session: %d", resp.StatusCode)
 	}
 
 	// Without prompt=none the SSO login is pre-filled for the pages.
@@ -501,7 +511,7 @@ func TestPromptNoneAndSessionBinding(t *testing.T) {
 		t.Fatalf("SSO not pre-filled: %+v %v", info, err)
 	}
 	// prompt=login ignores the session.
-	q := authorizeParams(third, ch)
+	q = authorizeParams(third, ch)
 	q.Set("prompt", "login")
 	resp = get(t, e.URL+oidc.PathAuthorize+"?"+q.Encode(), "alice")
 	loc, _ = url.Parse(resp.Header.Get("Location"))
