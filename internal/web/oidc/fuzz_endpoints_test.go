@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
 	"github.com/signet-idp/signet/internal/web"
@@ -25,6 +26,9 @@ const (
 	fuzzPubID       = "fuzz-public"
 	fuzzPubRedirect = "com.example.app:/cb"
 	fuzzSSOCookie   = "alice"
+	// fuzzAppSecret is fixed: the fuzzing workers are separate processes,
+	// and a seed with the right secret must be right in all of them.
+	fuzzAppSecret = "fuzz-secret-0123456789-abcdefghijklmnopq"
 )
 
 // fuzzEnv is the protocol endpoints over a memory store, with a
@@ -32,14 +36,14 @@ const (
 // (fuzzPubID) and an SSO session behind the cookie sso=alice.
 type fuzzEnv struct {
 	*env
-	handler   http.Handler
-	appSecret string
+	handler http.Handler
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	e := newEnv(f, memory.New())
-	app := e.client(func(c *storage.Client) {
+	e.client(func(c *storage.Client) {
 		c.ID = fuzzAppID
+		c.SecretHash = clients.HashSecret(fuzzAppSecret)
 		c.RedirectURIs = []string{fuzzAppRedirect}
 		c.GrantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 	})
@@ -59,7 +63,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	}
 	ec := web.New(web.Options{Name: "public"})
 	h.Register(ec)
-	return &fuzzEnv{env: e, handler: ec, appSecret: app.Secret}
+	return &fuzzEnv{env: e, handler: ec}
 }
 
 func (e *fuzzEnv) serve(method, path, rawQuery, body string, header http.Header) *httptest.ResponseRecorder {
@@ -176,12 +180,12 @@ func FuzzTokenEndpoints(f *testing.F) {
 	basic := func(id, secret string) string {
 		return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
 	}
-	auth := basic(fuzzAppID, e.appSecret)
+	auth := basic(fuzzAppID, fuzzAppSecret)
 	paths := []string{oidc.PathToken, oidc.PathRevoke, oidc.PathIntrospect, oidc.PathUserinfo}
 	f.Add(uint8(0), "grant_type=client_credentials", auth)
 	f.Add(uint8(0), "grant_type=client_credentials&scope=openid", auth)
 	f.Add(uint8(0), "grant_type=client_credentials", basic(fuzzAppID, "wrong"))
-	f.Add(uint8(0), "grant_type=client_credentials&client_id="+fuzzAppID+"&client_secret="+url.QueryEscape(e.appSecret), "")
+	f.Add(uint8(0), "grant_type=client_credentials&client_id="+fuzzAppID+"&client_secret="+url.QueryEscape(fuzzAppSecret), "")
 	f.Add(uint8(0), "grant_type=authorization_code&code=abc.def&redirect_uri="+url.QueryEscape(fuzzAppRedirect)+"&code_verifier="+strings.Repeat("v", 43), auth)
 	f.Add(uint8(0), "grant_type=refresh_token&refresh_token=ory_rt_abc.def&scope=openid", auth)
 	f.Add(uint8(0), "grant_type=authorization_code&code=x&client_id="+fuzzPubID, "")
