@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -162,6 +164,56 @@ func FuzzLinkToken(f *testing.F) {
 		b, err := base64.RawURLEncoding.DecodeString(s)
 		if err != nil || len(b) != tokenBytes || base64.RawURLEncoding.EncodeToString(b) != s {
 			t.Fatalf("%q accepted but is not the canonical encoding of %d bytes", s, tokenBytes)
+		}
+	})
+}
+
+// FuzzValidateAccountInput: what the account validators accept can be
+// stored and shown: valid UTF-8 (PostgreSQL refuses anything else: a 500
+// on a form post), no control characters, within the length limits; a
+// user name is ASCII without '@' and not shaped like a user id; an
+// e-mail address is a bare address with one local part and a domain.
+func FuzzValidateAccountInput(f *testing.F) {
+	for _, s := range []string{
+		"alice", "a.b-c_d", "-alice", "al ice", "alice@example.com", "Alice <alice@example.com>",
+		"alice@example.com (comment)", "\"a b\"@example.com", "a@b", "@example.com", "alice@", "a@@b",
+		"0b2ab5e0-9a8e-4b8f-8f6a-1d2c3e4f5a6b", "Ünïcödé Näme", "name\x00", "name\u202e", "\xff",
+		"a@\xffexample.com", "\xff@example.com", "billing:read", "Admin", strings.Repeat("x", 65),
+		strings.Repeat("é", 201), "",
+	} {
+		f.Add(s)
+	}
+	clean := func(s string) bool {
+		if !utf8.ValidString(s) {
+			return false
+		}
+		for _, r := range s {
+			if unicode.IsControl(r) {
+				return false
+			}
+		}
+		return true
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if validateUsername(s) == nil {
+			if !clean(s) || len(s) > 64 || strings.ContainsAny(s, "@ ") || strings.ContainsFunc(s, func(r rune) bool { return r > 0x7e }) {
+				t.Fatalf("username %q accepted", s)
+			}
+		}
+		if validateEmail(s) == nil {
+			at := strings.LastIndexByte(s, '@')
+			if !clean(s) || len(s) > maxEmailLength || at <= 0 || at == len(s)-1 || strings.ContainsAny(s, " <>") {
+				t.Fatalf("e-mail %q accepted", s)
+			}
+		}
+		if validateName(s) == nil && (!clean(s) || utf8.RuneCountInString(s) > maxNameLength) {
+			t.Fatalf("name %q accepted", s)
+		}
+		if validateDescription(s) == nil && (!clean(s) || utf8.RuneCountInString(s) > maxDescLength) {
+			t.Fatalf("description %q accepted", s)
+		}
+		if validateRoleName(s) == nil && (!clean(s) || len(s) > 64 || s != strings.ToLower(s)) {
+			t.Fatalf("role %q accepted", s)
 		}
 	})
 }
