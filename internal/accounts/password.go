@@ -170,6 +170,10 @@ func parseArgon2id(encoded string) (argonParams, error) {
 		if err != nil {
 			return bad("parameter %s: %v", name, err)
 		}
+		// One hash, one spelling: "m=065536" is refused, as PHC says.
+		if strconv.FormatUint(n, 10) != v {
+			return bad("parameter %s: %q is not a plain decimal", name, v)
+		}
 		switch name {
 		case "m":
 			p.memory = uint32(n)
@@ -189,14 +193,18 @@ func parseArgon2id(encoded string) (argonParams, error) {
 		return bad("memory %d KiB out of range %d..%d", p.memory, 8*uint32(p.parallelism), maxArgonMemoryKiB)
 	}
 	var err error
-	if p.salt, err = base64.RawStdEncoding.Strict().DecodeString(parts[4]); err != nil {
-		return bad("salt: %v", err)
+	// The decoder skips CR and LF even in strict mode; re-encoding
+	// refuses them.
+	if p.salt, err = base64.RawStdEncoding.Strict().DecodeString(parts[4]); err != nil ||
+		base64.RawStdEncoding.EncodeToString(p.salt) != parts[4] {
+		return bad("salt is not canonical unpadded base64")
 	}
 	if len(p.salt) < minArgonSaltLen || len(p.salt) > maxArgonSaltLen {
 		return bad("salt length %d out of range %d..%d", len(p.salt), minArgonSaltLen, maxArgonSaltLen)
 	}
-	if p.key, err = base64.RawStdEncoding.Strict().DecodeString(parts[5]); err != nil {
-		return bad("key: %v", err)
+	if p.key, err = base64.RawStdEncoding.Strict().DecodeString(parts[5]); err != nil ||
+		base64.RawStdEncoding.EncodeToString(p.key) != parts[5] {
+		return bad("key is not canonical unpadded base64")
 	}
 	if len(p.key) < minArgonKeyLen || len(p.key) > maxArgonKeyLen {
 		return bad("key length %d out of range %d..%d", len(p.key), minArgonKeyLen, maxArgonKeyLen)

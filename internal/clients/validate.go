@@ -66,8 +66,13 @@ func ValidateRedirectURI(field, raw string) error {
 	if len(raw) > maxURILength {
 		return invalid(field, "URIs must be at most %d characters", maxURILength)
 	}
+	// Ranging over invalid UTF-8 yields U+FFFD, a valid rune, so the
+	// string as a whole is checked (PostgreSQL refuses to store it).
+	if !utf8.ValidString(raw) {
+		return bad("must be valid UTF-8")
+	}
 	for _, r := range raw {
-		if r <= ' ' || r == 0x7f || !utf8.ValidRune(r) || unicode.IsSpace(r) {
+		if r <= ' ' || r == 0x7f || unicode.IsSpace(r) {
 			return bad("must not contain spaces or control characters")
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -219,13 +220,18 @@ func (s *Challenges) Challenge(ctx context.Context, value string) (ChallengeInfo
 	return info, nil
 }
 
+// MaxAgeLimit is the largest max_age, in seconds, that a time.Duration
+// holds (about 292 years); a larger one would wrap around to a negative
+// age and refuse every login.
+const MaxAgeLimit = math.MaxInt64 / int64(time.Second)
+
 func parseMaxAge(form url.Values) (time.Duration, bool) {
 	v := form.Get("max_age")
 	if v == "" {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > MaxAgeLimit {
 		return 0, false
 	}
 	return time.Duration(n) * time.Second, true

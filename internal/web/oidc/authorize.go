@@ -180,8 +180,10 @@ func (h *Handler) checkAuthorizeRequest(ctx context.Context, ar fosite.Authorize
 		return "", fosite.ErrInvalidRequest.WithHint("prompt=none cannot be combined with other values.")
 	}
 	if v := form.Get("max_age"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 {
-			return "", fosite.ErrInvalidRequest.WithHint("max_age must be a non-negative number of seconds.")
+		// fosite, like parseMaxAge, counts it in a time.Duration: a
+		// larger value would wrap around and refuse every login.
+		if n, err := strconv.ParseInt(v, 10, 64); err != nil || n < 0 || n > oauth.MaxAgeLimit {
+			return "", fosite.ErrInvalidRequest.WithHintf("max_age must be a number of seconds from 0 to %d.", oauth.MaxAgeLimit)
 		}
 	}
 	if n := form.Get("nonce"); n != "" && len(n) < 8 {
