@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -77,27 +78,47 @@ func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 
 // serveDiscovery answers the provider metadata. id_token_signing_alg_values_supported
 // is what can be signed now: the algorithms with a current key.
-func (h *Handler) serveDiscovery(c echo.Context) error {
-	d := h.discovery
-	d.IDTokenSigningAlgValuesSupported = h.keys.Algorithms(c.Request().Context())
-	if len(d.IDTokenSigningAlgValuesSupported) == 0 {
-		d.IDTokenSigningAlgValuesSupported = []string{"RS256"}
+// rendered is a response body kept between requests: discovery and the
+// JWKS are asked for far more often than they change, so each is encoded
+// once per change (keyed by what it depends on) instead of per request.
+type rendered struct {
+	key  string
+	body []byte
+	etag string
+}
+
+// renderOnce returns the cached body for key, or encodes a new one.
+func renderOnce(cache *atomic.Pointer[rendered], key string, encode func() ([]byte, error)) (*rendered, error) {
+	if r := cache.Load(); r != nil && r.key == key {
+		return r, nil
 	}
-	body, err := json.MarshalIndent(d, "", "  ")
+	body, err := encode()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	r := &rendered{key: key, body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+	cache.Store(r)
+	return r, nil
+}
+
+func (h *Handler) serveDiscovery(c echo.Context) error {
+	algs := h.keys.Algorithms(c.Request().Context())
+	if len(algs) == 0 {
+		algs = []string{"RS256"}
+	}
+	r, err := renderOnce(&h.discoveryBody, strings.Join(algs, " "), func() ([]byte, error) {
+		d := h.discovery
+		d.IDTokenSigningAlgValuesSupported = algs
+		return json.MarshalIndent(d, "", "  ")
+	})
 	if err != nil {
 		return h.jsonFailure(c, err)
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
-	return c.JSONBlob(http.StatusOK, body)
+	return c.JSONBlob(http.StatusOK, r.body)
 }
 
-// serveJWKS publishes every public key: next keys (not signing yet),
-// current and retired ones (until every token they signed has expired),
-// each with kid, use and alg. Relying parties may cache the set for
-// max-age, the keys' prepublication window: a key is published at least
-// that long before it signs, so a cached set always holds the signer. The
-// ETag is strong (a hash of the exact body, the same on every replica
-// with the same keys), and If-None-Match gets 304.
 func (h *Handler) serveJWKS(c echo.Context) error {
 	keys, err := h.keys.PublicKeys(c.Request().Context())
 	if err != nil {
@@ -106,23 +127,27 @@ func (h *Handler) serveJWKS(c echo.Context) error {
 	if keys == nil {
 		keys = []jose.JSONWebKey{}
 	}
-	body, err := json.Marshal(jose.JSONWebKeySet{Keys: keys})
+	// A kid names one key for good, so the list of kids names the set.
+	var ids strings.Builder
+	for _, k := range keys {
+		ids.WriteString(k.KeyID)
+		ids.WriteByte(' ')
+	}
+	r, err := renderOnce(&h.jwksBody, ids.String(), func() ([]byte, error) {
+		return json.Marshal(jose.JSONWebKeySet{Keys: keys})
+	})
 	if err != nil {
 		return h.jsonFailure(c, err)
 	}
-	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	hdr := c.Response().Header()
 	hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(h.jwksMaxAge/time.Second)))
-	hdr.Set("ETag", etag)
-	if etagMatches(c.Request().Header.Values("If-None-Match"), etag) {
+	hdr.Set("ETag", r.etag)
+	if etagMatches(c.Request().Header.Values("If-None-Match"), r.etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	return c.JSONBlob(http.StatusOK, body)
+	return c.JSONBlob(http.StatusOK, r.body)
 }
 
-// etagMatches applies If-None-Match (RFC 9110 §13.1.2: weak comparison,
-// "*" matches anything).
 func etagMatches(values []string, etag string) bool {
 	for _, v := range values {
 		for _, t := range strings.Split(v, ",") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -149,6 +150,8 @@ type Handler struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	discovery   discovery
+	// discoveryBody and jwksBody keep the encoded answers (renderOnce).
+	discoveryBody, jwksBody atomic.Pointer[rendered]
 }
 
 // New returns the handler.
