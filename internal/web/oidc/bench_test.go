@@ -1,8 +1,12 @@
 package oidc_test
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/signet-idp/signet/internal/storage"
 )
 
 // The token endpoint against PostgreSQL, end to end over HTTP (set
@@ -51,4 +55,31 @@ func BenchmarkRefresh(b *testing.B) {
 		}
 		rt = tok["refresh_token"].(string)
 	}
+}
+
+// BenchmarkClientCredentials measures client_credentials grants from
+// parallel clients (one stored access token each; no transaction).
+func BenchmarkClientCredentials(b *testing.B) {
+	e := newEnv(b, postgresStore(b))
+	c := e.client(func(c *storage.Client) { c.GrantTypes = []string{"client_credentials"} })
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, e.URL+"/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(c.ID, c.Secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("client_credentials: %d", resp.StatusCode)
+				return
+			}
+		}
+	})
 }
