@@ -120,8 +120,10 @@ func IPKey(addr string) string {
 	return "ip:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// Wait reports how long the login must wait before it may be tried: zero
+// Wait reports how long the action must wait before it may be tried: zero
 // when it may be tried now. Both keys are checked; the longer wait wins.
+// Wait then Failed is not atomic, which is fine for what it counts (sign-up
+// and mail forms); password checks use Reserve, which is.
 func (t *Throttle) Wait(ctx context.Context, accountKey, ipKey string) (time.Duration, error) {
 	a, err := t.wait(ctx, accountKey, t.account)
 	if err != nil {
@@ -164,16 +166,6 @@ func (t *Throttle) Failed(ctx context.Context, accountKey, ipKey string) error {
 		if _, err := t.store.RecordLoginFailure(ctx, ipKey, now, t.ip.Window); err != nil {
 			return fmt.Errorf("login throttle: %w", err)
 		}
-	}
-	return nil
-}
-
-// Succeeded forgets the account's failures. The address keeps its count:
-// otherwise a guesser could reset it by logging in to an account of their
-// own between guesses.
-func (t *Throttle) Succeeded(ctx context.Context, accountKey string) error {
-	if err := t.store.ClearLoginAttempts(ctx, accountKey); err != nil {
-		return fmt.Errorf("login throttle: %w", err)
 	}
 	return nil
 }
