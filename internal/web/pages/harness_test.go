@@ -189,12 +189,17 @@ type env struct {
 	// hashes counts password hashes and verifications since the users
 	// above were created.
 	hashes *atomic.Int32
+	// hold, when set, makes every password hash wait until the channel
+	// is closed.
+	hold *atomic.Pointer[chan struct{}]
 }
 
 // envOptions switch on the self-service pages (sign-up, reset, account).
 type envOptions struct {
 	selfService  bool
 	registration bool
+	// hashLimits bound the accounts service's password hashing.
+	hashLimits accounts.HashLimits
 }
 
 func newEnv(t *testing.T, opts ...envOptions) *env {
@@ -212,8 +217,15 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 		t.Fatal(err)
 	}
 	hashes := &atomic.Int32{}
+	hold := &atomic.Pointer[chan struct{}]{}
+	onHash := func() {
+		hashes.Add(1)
+		if c := hold.Load(); c != nil {
+			<-*c
+		}
+	}
 	acc := accounts.NewService(st, accounts.Options{
-		Hasher: &h, Now: clk.Now, OnPasswordHash: func() { hashes.Add(1) }, Issuer: "https://id.example", RegistrationEnabled: o.registration,
+		Hasher: &h, Now: clk.Now, OnPasswordHash: onHash, HashLimits: o.hashLimits, Issuer: "https://id.example", RegistrationEnabled: o.registration,
 		Mailer: mail.Postman{Composer: composer, Sender: outbox}, Audit: audit.New(st, clk.Now, nil),
 	})
 	ctx := t.Context()
@@ -284,7 +296,7 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	hashes.Store(0)
-	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice, outbox: outbox, hashes: hashes}
+	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice, outbox: outbox, hashes: hashes, hold: hold}
 }
 
 // testClientIPHeader carries the address a test browser claims.

@@ -5,7 +5,9 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/sessions"
 )
 
@@ -123,4 +125,41 @@ func dropCookie(t *testing.T, b *browser, name string) {
 		t.Fatal(err)
 	}
 	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: name, Path: "/", MaxAge: -1}})
+}
+
+// TestBusyHashingAnswers429WithoutCounting: while the only hashing slot is
+// taken, a login waits at most MaxWait, then gets the "busy" 429 with
+// Retry-After, hashing nothing and leaving no failure counted.
+func TestBusyHashingAnswers429WithoutCounting(t *testing.T) {
+	e := newEnv(t, envOptions{hashLimits: accounts.HashLimits{Concurrency: 1, Queue: 1, MaxWait: time.Millisecond}})
+	release := make(chan struct{})
+	e.hold.Store(&release)
+	first, second := e.browser(), e.browser()
+	second.ip = "198.51.100.20"
+	firstForm := url.Values{CSRFField: {csrfOf(t, first.get(LoginPath))}, "username": {"alice"}, "password": {"wrong password"}}
+	done := make(chan page)
+	go func() { done <- first.post(LoginPath, firstForm) }()
+	for e.hashes.Load() == 0 {
+		time.Sleep(time.Millisecond) // until the first holds the slot
+	}
+	p := second.login("", "alice", alicePassword, false)
+	wantStatus(t, p, http.StatusTooManyRequests)
+	wantBody(t, p, "Too many people are signing in")
+	if p.header.Get("Retry-After") == "" {
+		t.Error("busy answer without Retry-After")
+	}
+	close(release)
+	wantStatus(t, <-done, http.StatusUnauthorized)
+	if n := e.hashes.Load(); n != 1 {
+		t.Errorf("%d hashes, want 1 (the busy login hashes nothing)", n)
+	}
+	for key, want := range map[string]int{
+		sessions.AccountKey(e.alice.ID, "") + "|" + sessions.IPKey("198.51.100.20"): 0,
+		sessions.IPKey("198.51.100.20"):                                             0,
+		"cap:" + sessions.AccountKey(e.alice.ID, ""):                                1,
+	} {
+		if a, _ := e.store.GetLoginAttempts(t.Context(), key); a.Failures != want {
+			t.Errorf("%s: %d failures, want %d", key, a.Failures, want)
+		}
+	}
 }
