@@ -50,6 +50,7 @@ func newAccounts(d serverDeps) (accountServices, error) {
 	au := audit.New(d.store, d.now, d.logger)
 	acc := accounts.NewService(d.store, accounts.Options{
 		Hasher:                    &hasher,
+		HashLimits:                accounts.HashLimits{Concurrency: d.cfg.PasswordHashConcurrency},
 		Now:                       d.now,
 		Logger:                    d.logger,
 		Issuer:                    d.cfg.Issuer,

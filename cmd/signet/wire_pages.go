@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/oidc"
@@ -24,10 +25,15 @@ import (
 func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *render.Renderer) error {
 	acc, au := svc.accounts, svc.audit
 	sm := newSessionManager(d)
+	devices, err := newDevices(d)
+	if err != nil {
+		return err
+	}
 	h, err := pages.New(pages.Config{
 		Render:     rd,
 		Sessions:   sm,
 		Throttle:   sessions.NewThrottle(d.store, sessions.DefaultAccountPolicy, sessions.DefaultIPPolicy, d.now),
+		Devices:    devices,
 		Consents:   sessions.NewConsents(d.store, d.now),
 		Challenges: newPagesChallenges(d),
 		Accounts:   acc,
@@ -49,6 +55,29 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 	}
 	h.Register(public)
 	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au})
+}
+
+// deviceCookieInfo names the device cookie's key among those derived from
+// the global secret.
+const deviceCookieInfo = "signet device cookie v1"
+
+// newDevices signs device cookies with a key derived from the global
+// secret (old secrets still verify, so a rotation keeps browsers known);
+// every replica derives the same keys.
+func newDevices(d serverDeps) (*sessions.Devices, error) {
+	var keys [][]byte
+	for _, secret := range append([][]byte{d.secret}, d.oldSecrets...) {
+		k, err := oauth.DeriveKey(secret, deviceCookieInfo)
+		if err != nil {
+			return nil, fmt.Errorf("device cookie key: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	devices, err := sessions.NewDevices(keys, d.cfg.IssuerIsHTTPS(), d.now)
+	if err != nil {
+		return nil, fmt.Errorf("pages: %w", err)
+	}
+	return devices, nil
 }
 
 // storeIsAdmin reports whether the user holds the admin role, for the

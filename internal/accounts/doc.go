@@ -6,6 +6,9 @@
 // successful login. Authenticate answers every kind of refusal with the one
 // ErrInvalidCredentials and spends a hash verification even for unknown
 // logins, so neither its answer nor its timing reveals who has an account.
+// Every hash and verification runs in a bounded pool (HashLimits): a login
+// that finds it full, or waits too long for a turn, gets ErrBusy without
+// hashing, so a login flood cannot starve the rest of Signet.
 // New passwords follow one policy everywhere (CheckPassword): 8 to 1024
 // characters, not on the embedded list of common passwords, not the
 // user's own name or address.

@@ -78,7 +78,7 @@ func (s *Service) Register(ctx context.Context, r Registration) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("register: new id: %w", err)
 	}
-	hash, err := s.hasher.Hash(r.Password)
+	hash, err := s.hashPassword(ctx, r.Password, false)
 	if err != nil {
 		return User{}, fmt.Errorf("register: %w", err)
 	}
@@ -434,7 +434,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 	if err := ValidatePassword(newPassword); err != nil {
 		return User{}, err
 	}
-	hash, err := s.hasher.Hash(newPassword)
+	hash, err := s.hashPassword(ctx, newPassword, false)
 	if err != nil {
 		return User{}, fmt.Errorf("reset password: %w", err)
 	}
@@ -512,7 +512,7 @@ func (s *Service) ChangePassword(ctx context.Context, c PasswordChange) error {
 	if c.New != c.Confirm {
 		return invalid("password_confirm", "does not match the password")
 	}
-	hash, err := s.hasher.Hash(c.New)
+	hash, err := s.hashPassword(ctx, c.New, false)
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
@@ -890,17 +890,20 @@ func (s *Service) userByID(ctx context.Context, id string) (storage.User, error)
 
 // checkCurrentPassword verifies the password the signed-in person typed to
 // confirm a sensitive change; a wrong one is a field error on
-// current_password. Callers should throttle attempts like logins.
+// current_password. Callers should throttle attempts like logins. ErrBusy:
+// the bounded hashing pool had no turn for it, nothing was checked.
 func (s *Service) checkCurrentPassword(ctx context.Context, rec storage.User, password string) error {
 	wrong := invalid("current_password", "is not correct")
 	if password == "" {
 		return invalid("current_password", "is required")
 	}
 	if rec.PasswordHash == "" || len(password) > MaxPasswordLength {
-		s.burnVerification(password)
-		return wrong
+		return s.burnVerification(ctx, password, wrong)
 	}
-	ok, _, err := s.hasher.Verify(rec.PasswordHash, password)
+	ok, _, err := s.verifyPassword(ctx, rec.PasswordHash, password)
+	if err != nil && !unusableHash(err) {
+		return err
+	}
 	if err != nil {
 		s.logger.ErrorContext(ctx, "stored password hash unusable", "user_id", rec.ID, "err", err)
 		return wrong

@@ -64,6 +64,12 @@ type Options struct {
 	// Hasher hashes new passwords; nil means DefaultPasswordHasher. Tests
 	// pass cheap parameters.
 	Hasher *PasswordHasher
+	// HashLimits bound how many passwords are hashed at once and how long
+	// a login waits for its turn; the zero value gives the defaults.
+	HashLimits HashLimits
+	// OnPasswordHash, when set, is called as each password hash or
+	// verification starts (tests count them); nil does nothing.
+	OnPasswordHash func()
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives failures that do not fail the call (a password
@@ -95,6 +101,7 @@ type Options struct {
 type Service struct {
 	store  Store
 	hasher PasswordHasher
+	pool   *hashPool
 	now    func() time.Time
 	logger *slog.Logger
 
@@ -125,6 +132,7 @@ func NewService(store Store, opts Options) *Service {
 	if opts.Hasher != nil {
 		s.hasher = *opts.Hasher
 	}
+	s.pool = newHashPool(opts.HashLimits, opts.OnPasswordHash)
 	if opts.Now != nil {
 		s.now = opts.Now
 	}
@@ -210,7 +218,7 @@ func (s *Service) CreateUser(ctx context.Context, u NewUser) (User, error) {
 		return User{}, fmt.Errorf("create user: new id: %w", err)
 	}
 	// Hash outside the transaction: it is the slow part and needs no rows.
-	hash, err := s.hasher.Hash(u.Password)
+	hash, err := s.hashPassword(ctx, u.Password, true)
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -438,7 +446,7 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 	if err := ValidatePassword(password); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.hashPassword(ctx, password, true)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
@@ -470,26 +478,29 @@ func (s *Service) SetPassword(ctx context.Context, ref, password string) error {
 // refusal is ErrInvalidCredentials, and every path spends one password
 // verification, so neither the answer nor its timing tells whether the
 // login exists. A correct password stored as bcrypt or with outdated
-// argon2id parameters is re-hashed with the current ones.
+// argon2id parameters is re-hashed with the current ones. Every
+// verification, the stand-in one included, waits for its turn in the
+// bounded hashing pool: when too many run, the answer is ErrBusy, alike
+// for known and unknown logins, and nothing was checked.
 func (s *Service) Authenticate(ctx context.Context, login, password string) (User, error) {
 	login = strings.TrimSpace(login)
 	if !lookupable(login) || len(password) > MaxPasswordLength {
-		s.burnVerification(password)
-		return User{}, ErrInvalidCredentials
+		return User{}, s.burnVerification(ctx, password, ErrInvalidCredentials)
 	}
 	rec, err := s.store.GetUserByLogin(ctx, login)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.burnVerification(password)
-		return User{}, ErrInvalidCredentials
+		return User{}, s.burnVerification(ctx, password, ErrInvalidCredentials)
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if rec.PasswordHash == "" {
-		s.burnVerification(password)
-		return User{}, ErrInvalidCredentials
+		return User{}, s.burnVerification(ctx, password, ErrInvalidCredentials)
 	}
-	ok, rehash, err := s.hasher.Verify(rec.PasswordHash, password)
+	ok, rehash, err := s.verifyPassword(ctx, rec.PasswordHash, password)
+	if err != nil && !unusableHash(err) {
+		return User{}, err // busy: nothing was checked
+	}
 	if err != nil {
 		// A broken stored hash is an operator problem worth a log line,
 		// but to the person logging in it is a refusal like any other.
@@ -513,7 +524,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (Use
 // against an old-format hash. Failing is not fatal: the old hash still
 // works and the next login tries again.
 func (s *Service) upgradeHash(ctx context.Context, rec storage.User, password string) {
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.hashPassword(ctx, password, false)
 	if err != nil {
 		s.logger.ErrorContext(ctx, "password rehash failed", "user_id", rec.ID, "err", err)
 		return
@@ -538,23 +549,56 @@ func (s *Service) upgradeHash(ctx context.Context, rec storage.User, password st
 }
 
 // burnVerification verifies password against a hash no password matches,
-// taking as long as a real verification.
-func (s *Service) burnVerification(password string) {
-	s.dummyOnce.Do(func() {
-		b := make([]byte, 24)
-		if _, err := rand.Read(b); err != nil {
-			s.dummyErr = err
-			return
-		}
-		s.dummyHash, s.dummyErr = s.hasher.Hash(base64.RawURLEncoding.EncodeToString(b))
-	})
-	if s.dummyErr != nil {
-		return
-	}
+// taking as long as a real verification and waiting for its turn like
+// one, then answers refusal; ErrBusy (or the context's error) when its
+// turn did not come, as a real verification would.
+func (s *Service) burnVerification(ctx context.Context, password string, refusal error) error {
 	if len(password) > MaxPasswordLength {
 		password = password[:MaxPasswordLength]
 	}
-	_, _, _ = s.hasher.Verify(s.dummyHash, password)
+	err := s.pool.run(ctx, false, func() {
+		s.dummyOnce.Do(func() {
+			b := make([]byte, 24)
+			if _, err := rand.Read(b); err != nil {
+				s.dummyErr = err
+				return
+			}
+			s.dummyHash, s.dummyErr = s.hasher.Hash(base64.RawURLEncoding.EncodeToString(b))
+		})
+		if s.dummyErr == nil {
+			_, _, _ = s.hasher.Verify(s.dummyHash, password)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// hashPassword hashes a new password in the bounded pool; patient is for
+// administrators' calls, which wait for a turn rather than get ErrBusy.
+func (s *Service) hashPassword(ctx context.Context, password string, patient bool) (string, error) {
+	var hash string
+	var err error
+	if perr := s.pool.run(ctx, patient, func() { hash, err = s.hasher.Hash(password) }); perr != nil {
+		return "", perr
+	}
+	return hash, err
+}
+
+// unusableHash reports whether a Verify error is about the stored hash
+// rather than the pool.
+func unusableHash(err error) bool {
+	return errors.Is(err, ErrMalformedHash) || errors.Is(err, ErrUnsupportedHash)
+}
+
+// verifyPassword is PasswordHasher.Verify in the bounded pool: ErrBusy or
+// the context's error when its turn did not come.
+func (s *Service) verifyPassword(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
+	if perr := s.pool.run(ctx, false, func() { ok, rehash, err = s.hasher.Verify(encoded, password) }); perr != nil {
+		return false, false, perr
+	}
+	return ok, rehash, err
 }
 
 // CreateRole creates a role.

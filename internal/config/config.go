@@ -132,6 +132,10 @@ type Config struct {
 	Argon2Memory      uint32
 	Argon2Time        uint32
 	Argon2Parallelism uint8
+	// PasswordHashConcurrency is how many password hashes run at once
+	// (each takes Argon2Memory); 0 means one per CPU (GOMAXPROCS). Logins
+	// beyond it wait briefly in a bounded queue, then get "busy" (429).
+	PasswordHashConcurrency int
 
 	// --- Signing keys (issue 4: rotation, algorithms) ---
 
@@ -203,6 +207,9 @@ var smtpTLSModes = []string{"required", "opportunistic", "implicit", "none"}
 const (
 	maxArgon2MemoryKiB = 1 << 21 // 2 GiB
 	maxArgon2Time      = 64
+	// maxPasswordHashConcurrency keeps the hashes' memory (each takes
+	// Argon2Memory) within reason.
+	maxPasswordHashConcurrency = 256
 )
 
 // defaultRolePattern is the accounts service's rule for role names.
@@ -340,6 +347,8 @@ func (c Config) Validate() error {
 	check(c.Argon2Parallelism < 1, "argon2 parallelism must be at least 1")
 	check(c.Argon2Memory < 8*uint32(max(c.Argon2Parallelism, 1)) || c.Argon2Memory > maxArgon2MemoryKiB,
 		"argon2 memory %d KiB must be from 8 KiB per lane to %d KiB", c.Argon2Memory, maxArgon2MemoryKiB)
+	check(c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > maxPasswordHashConcurrency,
+		"password hash concurrency %d must be 0 (one per CPU) to %d", c.PasswordHashConcurrency, maxPasswordHashConcurrency)
 
 	for _, p := range c.TrustedProxies {
 		_, _, err := net.ParseCIDR(p)

@@ -27,6 +27,9 @@ func TestValidateAccountsAndMail(t *testing.T) {
 			wantErr: []string{"argon2 time", "argon2 parallelism", "argon2 memory"}},
 		{name: "argon2 too much memory", mutate: func(c *Config) { c.Argon2Memory = 1 << 22 }, wantErr: []string{"argon2 memory"}},
 		{name: "argon2 too many passes", mutate: func(c *Config) { c.Argon2Time = 65 }, wantErr: []string{"argon2 time"}},
+		{name: "password hash concurrency set", mutate: func(c *Config) { c.PasswordHashConcurrency = 4 }},
+		{name: "negative password hash concurrency", mutate: func(c *Config) { c.PasswordHashConcurrency = -1 }, wantErr: []string{"password hash concurrency"}},
+		{name: "huge password hash concurrency", mutate: func(c *Config) { c.PasswordHashConcurrency = 10000 }, wantErr: []string{"password hash concurrency"}},
 		{
 			name: "every problem at once, with the others",
 			mutate: func(c *Config) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -25,9 +26,15 @@ type ThrottlePolicy struct {
 // Default policies. An account is what a guesser aims at, so it is
 // throttled early; an address may be shared by a whole office, so it gets
 // more room before it is slowed down.
+//
+// DefaultAccountCapPolicy is the soft cap on all attempts at one account
+// from browsers it does not know, wherever they come from: high enough
+// that nobody reaches it by mistyping, low enough that guessers spread
+// over many addresses are still slowed down.
 var (
-	DefaultAccountPolicy = ThrottlePolicy{Threshold: 5, Window: time.Hour, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
-	DefaultIPPolicy      = ThrottlePolicy{Threshold: 20, Window: time.Hour, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
+	DefaultAccountPolicy    = ThrottlePolicy{Threshold: 5, Window: time.Hour, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
+	DefaultIPPolicy         = ThrottlePolicy{Threshold: 20, Window: time.Hour, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
+	DefaultAccountCapPolicy = ThrottlePolicy{Threshold: 100, Window: time.Hour, BaseDelay: 30 * time.Second, MaxDelay: 15 * time.Minute}
 )
 
 // Delay is how long after the last of failures the next attempt must
@@ -43,12 +50,27 @@ func (p ThrottlePolicy) Delay(failures int) time.Duration {
 	return min(d, p.MaxDelay)
 }
 
+// waits lists Delay for 0, 1, … failures up to the first that reaches
+// MaxDelay, the schedule storage applies (the last entry holds beyond).
+func (p ThrottlePolicy) waits() []time.Duration {
+	var w []time.Duration
+	for n := 0; n <= p.Threshold+64; n++ {
+		d := p.Delay(n)
+		w = append(w, d)
+		if n >= p.Threshold && (d >= p.MaxDelay || d <= 0) {
+			break
+		}
+	}
+	return w
+}
+
 // Throttle counts failed logins per account and per client address in
 // storage, so every replica sees the same counts.
 type Throttle struct {
 	store   storage.ThrottleStore
 	account ThrottlePolicy
 	ip      ThrottlePolicy
+	cap     ThrottlePolicy
 	now     func() time.Time
 }
 
@@ -64,7 +86,13 @@ func NewThrottle(store storage.ThrottleStore, account, ip ThrottlePolicy, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{store: store, account: account, ip: ip, now: now}
+	return &Throttle{store: store, account: account, ip: ip, cap: DefaultAccountCapPolicy, now: now}
+}
+
+// WithAccountCap replaces DefaultAccountCapPolicy (tests use a low one).
+func (t *Throttle) WithAccountCap(p ThrottlePolicy) *Throttle {
+	t.cap = p
+	return t
 }
 
 // AccountKey names the throttle counter of a login. Pass the user's id
@@ -92,8 +120,10 @@ func IPKey(addr string) string {
 	return "ip:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
-// Wait reports how long the login must wait before it may be tried: zero
+// Wait reports how long the action must wait before it may be tried: zero
 // when it may be tried now. Both keys are checked; the longer wait wins.
+// Wait then Failed is not atomic, which is fine for what it counts (sign-up
+// and mail forms); password checks use Reserve, which is.
 func (t *Throttle) Wait(ctx context.Context, accountKey, ipKey string) (time.Duration, error) {
 	a, err := t.wait(ctx, accountKey, t.account)
 	if err != nil {
@@ -140,11 +170,95 @@ func (t *Throttle) Failed(ctx context.Context, accountKey, ipKey string) error {
 	return nil
 }
 
-// Succeeded forgets the account's failures. The address keeps its count:
-// otherwise a guesser could reset it by logging in to an account of their
-// own between guesses.
-func (t *Throttle) Succeeded(ctx context.Context, accountKey string) error {
-	if err := t.store.ClearLoginAttempts(ctx, accountKey); err != nil {
+// Limit is one counter a password attempt is counted against.
+type Limit struct {
+	Key    string
+	Policy ThrottlePolicy
+	// ClearOnSuccess: a right password forgets the counter's failures
+	// (the counters of one account from one place). Otherwise it only
+	// takes its own attempt back: an address or a cap keeps counting the
+	// failures of others.
+	ClearOnSuccess bool
+}
+
+// LoginLimits are the counters of a password attempt at an account (the
+// lockout policy; README "Failed logins"). A browser that has signed in to
+// the account before (deviceID, from Devices.Known) answers only for
+// itself: its attempts count against the account on that device, so
+// failures from anywhere else never lock the owner out. Any other browser
+// counts against the account from its address (the back-off a single
+// guesser meets), its address across accounts, and the account's soft cap
+// across addresses (which slows guessers spread over many addresses).
+func (t *Throttle) LoginLimits(accountKey, ipKey, deviceID string) []Limit {
+	if deviceID != "" {
+		return []Limit{{Key: accountKey + "|device:" + deviceID, Policy: t.account, ClearOnSuccess: true}}
+	}
+	return []Limit{
+		{Key: accountKey + "|" + ipKey, Policy: t.account, ClearOnSuccess: true},
+		{Key: ipKey, Policy: t.ip},
+		{Key: "cap:" + accountKey, Policy: t.cap},
+	}
+}
+
+// Attempt is a password attempt counted by Reserve. It already counts as a
+// failure: a wrong password needs nothing more, a right one calls
+// Succeeded, and one that was never checked calls Refund.
+type Attempt struct {
+	t        *Throttle
+	at       time.Time
+	limits   []Limit
+	previous []time.Time
+}
+
+// Reserve counts an attempt against every limit before the password is
+// checked, atomically and across replicas, so that concurrent attempts
+// cannot all get past the same count. When a limit makes the attempt wait,
+// nothing is counted and Reserve returns the wait (and a nil Attempt).
+func (t *Throttle) Reserve(ctx context.Context, limits ...Limit) (*Attempt, time.Duration, error) {
+	now := t.now().UTC()
+	req := make([]storage.AttemptLimit, len(limits))
+	for i, l := range limits {
+		req[i] = storage.AttemptLimit{Key: l.Key, Window: l.Policy.Window, Waits: l.Policy.waits()}
+	}
+	r, err := t.store.ReserveLoginAttempts(ctx, now, req)
+	if err != nil {
+		return nil, 0, fmt.Errorf("login throttle: %w", err)
+	}
+	if !r.Admitted {
+		return nil, max(r.Wait, time.Second), nil
+	}
+	return &Attempt{t: t, at: now, limits: limits, previous: r.Previous}, 0, nil
+}
+
+// Succeeded records that the password was right: the counters of the
+// account from this place forget their failures, the others take the
+// attempt back. It goes on when the request's context ends, since a
+// success left counted would throttle the next login.
+func (a *Attempt) Succeeded(ctx context.Context) error {
+	return a.settle(ctx, true)
+}
+
+// Refund takes the attempt back from every counter: the password was not
+// checked (too busy, or an error), or was right for another purpose.
+func (a *Attempt) Refund(ctx context.Context) error {
+	return a.settle(ctx, false)
+}
+
+func (a *Attempt) settle(ctx context.Context, success bool) error {
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	for i, l := range a.limits {
+		var err error
+		if success && l.ClearOnSuccess {
+			err = a.t.store.ClearLoginAttempts(ctx, l.Key)
+		} else {
+			err = a.t.store.RefundLoginAttempt(ctx, l.Key, a.at, a.previous[i])
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("login throttle: %w", err)
 	}
 	return nil

@@ -1,6 +1,10 @@
 package sessions
 
 import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -51,17 +55,6 @@ func TestThrottleBacksOffAfterFiveFailures(t *testing.T) {
 	if w, _ := th.Wait(ctx, acct, ip); w != time.Minute {
 		t.Errorf("after 6 failures: wait %v, want 1m (doubled)", w)
 	}
-	// Success forgets the account's failures but not the address's.
-	clk.Advance(2 * time.Minute)
-	if err := th.Succeeded(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
-	if a, _ := st.GetLoginAttempts(ctx, acct); a.Failures != 0 {
-		t.Errorf("account failures after success = %d", a.Failures)
-	}
-	if a, _ := st.GetLoginAttempts(ctx, ip); a.Failures != 6 {
-		t.Errorf("address failures after success = %d, want 6", a.Failures)
-	}
 	// Old failures age out of the window.
 	for range 5 {
 		_ = th.Failed(ctx, acct, "")
@@ -103,5 +96,125 @@ func TestAccountKeyHidesTypedText(t *testing.T) {
 	}
 	if AccountKey("u1", "whatever") != "user:u1" {
 		t.Error("user id key")
+	}
+}
+
+func TestPolicyWaits(t *testing.T) {
+	got := DefaultAccountPolicy.waits()
+	want := []time.Duration{0, 0, 0, 0, 0, 30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute}
+	if !slices.Equal(got, want) {
+		t.Errorf("waits = %v, want %v", got, want)
+	}
+}
+
+// TestReserveBacksOffLikeFailures: reserved attempts that turn out wrong
+// throttle exactly as recorded failures did (5 per account and address,
+// then 30 s doubling), and a refused attempt counts nothing.
+func TestReserveBacksOffLikeFailures(t *testing.T) {
+	st := newStore(t)
+	clk := newClock()
+	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now)
+	ctx := t.Context()
+	limits := th.LoginLimits(AccountKey("u1", "alice"), IPKey("192.0.2.7"), "")
+	for i := range 5 {
+		a, w, err := th.Reserve(ctx, limits...)
+		if err != nil || a == nil || w != 0 {
+			t.Fatalf("attempt %d: %v, %v, %v", i+1, a, w, err)
+		}
+		clk.Advance(time.Second)
+	}
+	a, w, err := th.Reserve(ctx, limits...)
+	if err != nil || a != nil || w != 29*time.Second {
+		t.Fatalf("sixth attempt: %v, wait %v, %v; want refused for 29s", a, w, err)
+	}
+	if got, _ := st.GetLoginAttempts(ctx, IPKey("192.0.2.7")); got.Failures != 5 {
+		t.Errorf("address counter %d after a refused attempt, want 5", got.Failures)
+	}
+	clk.Advance(29 * time.Second)
+	a, _, err = th.Reserve(ctx, limits...)
+	if err != nil || a == nil {
+		t.Fatalf("after the wait: %v, %v", a, err)
+	}
+	// The right password: the account's counter from this address is
+	// forgotten, the address and the cap only lose this attempt.
+	if err := a.Succeeded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{limits[0].Key: 0, limits[1].Key: 5, limits[2].Key: 5} {
+		if got, _ := st.GetLoginAttempts(ctx, key); got.Failures != want {
+			t.Errorf("%s: %d failures after success, want %d", key, got.Failures, want)
+		}
+	}
+	a, _, _ = th.Reserve(ctx, limits...)
+	if err := a.Refund(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetLoginAttempts(ctx, limits[1].Key); got.Failures != 5 {
+		t.Errorf("address counter %d after a refund, want 5", got.Failures)
+	}
+}
+
+// TestLoginLimitsSeparateOwnerFromGuessers: failures from one address do
+// not touch the account from another address nor from a known device; the
+// cap counts attempts from every address.
+func TestLoginLimitsSeparateOwnerFromGuessers(t *testing.T) {
+	st := newStore(t)
+	clk := newClock()
+	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now).
+		WithAccountCap(ThrottlePolicy{Threshold: 8, Window: time.Hour, BaseDelay: time.Minute, MaxDelay: time.Hour})
+	ctx := t.Context()
+	acct := AccountKey("u1", "")
+	for i := range 5 {
+		if a, _, _ := th.Reserve(ctx, th.LoginLimits(acct, IPKey("192.0.2.1"), "")...); a == nil {
+			t.Fatalf("guess %d refused", i+1)
+		}
+	}
+	if a, _, _ := th.Reserve(ctx, th.LoginLimits(acct, IPKey("192.0.2.1"), "")...); a != nil {
+		t.Fatal("sixth guess from one address admitted")
+	}
+	for name, limits := range map[string][]Limit{
+		"another address":         th.LoginLimits(acct, IPKey("198.51.100.2"), ""),
+		"a known device, same IP": th.LoginLimits(acct, IPKey("192.0.2.1"), "dev1"),
+	} {
+		a, w, err := th.Reserve(ctx, limits...)
+		if err != nil || a == nil {
+			t.Errorf("%s: refused (wait %v, %v)", name, w, err)
+		}
+	}
+	// Guesses from more addresses reach the cap (8): the sixth address's
+	// second guess waits, a known device does not.
+	for i := range 3 {
+		_, _, _ = th.Reserve(ctx, th.LoginLimits(acct, IPKey(fmt.Sprint("203.0.113.", i)), "")...)
+	}
+	if a, _, _ := th.Reserve(ctx, th.LoginLimits(acct, IPKey("203.0.113.200"), "")...); a != nil {
+		t.Error("attempt past the account's cap admitted")
+	}
+	if a, _, _ := th.Reserve(ctx, th.LoginLimits(acct, IPKey("203.0.113.200"), "dev2")...); a == nil {
+		t.Error("known device refused by the cap")
+	}
+}
+
+// TestConcurrentReservationsAdmitFive: 25 attempts at once at one account
+// from one address: five get through.
+func TestConcurrentReservationsAdmitFive(t *testing.T) {
+	st := newStore(t)
+	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, nil)
+	limits := th.LoginLimits(AccountKey("u1", ""), IPKey("192.0.2.7"), "")
+	var admitted atomic.Int32
+	var wg sync.WaitGroup
+	for range 25 {
+		wg.Go(func() {
+			a, _, err := th.Reserve(t.Context(), limits...)
+			if err != nil {
+				t.Error(err)
+			}
+			if a != nil {
+				admitted.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 5 {
+		t.Errorf("%d of 25 concurrent attempts admitted, want 5", n)
 	}
 }

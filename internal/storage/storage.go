@@ -432,8 +432,68 @@ type LoginAttempts struct {
 	LastFailure time.Time
 }
 
+// AttemptLimit is one counter ReserveLoginAttempts counts an attempt
+// against, with the back-off that decides whether the attempt may go.
+type AttemptLimit struct {
+	Key string
+	// Window: a counter whose last attempt is Window or more before the
+	// new one starts over.
+	Window time.Duration
+	// Waits[n] is how long after the last counted attempt the next one
+	// must wait while n attempts are counted; past the end the last entry
+	// holds. Empty never waits.
+	Waits []time.Duration
+}
+
+// Wait is how long after at an attempt against l must still wait when the
+// counter stands at c: zero when it may go now. Both stores decide
+// admission by it (PostgreSQL by the same rule in SQL).
+func (l AttemptLimit) Wait(c LoginAttempts, at time.Time) time.Duration {
+	if c.Failures <= 0 || len(l.Waits) == 0 || !c.LastFailure.After(at.Add(-l.Window)) {
+		return 0
+	}
+	w := l.Waits[min(c.Failures, len(l.Waits)-1)]
+	if w <= 0 {
+		return 0
+	}
+	return max(c.LastFailure.Add(w).Sub(at), 0)
+}
+
+// LoginReservation is the outcome of ReserveLoginAttempts.
+type LoginReservation struct {
+	// Admitted: the attempt is counted against every limit. Otherwise it
+	// is counted against none.
+	Admitted bool
+	// Wait is, when refused, the longest wait among the limits that
+	// refused (at least a second).
+	Wait time.Duration
+	// Counters are, per limit and in its order, the counter after the
+	// attempt (admitted) or as it stood (refused).
+	Counters []LoginAttempts
+	// Previous are, when admitted, per limit, the last attempt counted
+	// before this one (zero when none or unknown): what RefundLoginAttempt
+	// puts back.
+	Previous []time.Time
+}
+
 // ThrottleStore keeps failed-login counters, shared by all replicas.
 type ThrottleStore interface {
+	// ReserveLoginAttempts counts one attempt at the given time against
+	// every limit, all or none, as one atomic step that every replica
+	// sees: it is admitted when no limit makes it wait (AttemptLimit.Wait
+	// is zero for each counter). A counter past its window starts over.
+	// The keys must differ. A caller counts an attempt BEFORE checking a
+	// password, so concurrent attempts cannot all pass one check; a
+	// password found right is then refunded or cleared. It runs in its
+	// own transaction and fails when ctx carries one: a reservation must
+	// reach the other replicas at once, and must not hold the counters'
+	// locks while the caller works.
+	ReserveLoginAttempts(ctx context.Context, at time.Time, limits []AttemptLimit) (LoginReservation, error)
+	// RefundLoginAttempt takes back one attempt that ReserveLoginAttempts
+	// counted at the given time: one failure fewer (never below zero), and
+	// the last failure back to previous when it is still at (no later
+	// attempt came) and previous is not zero.
+	RefundLoginAttempt(ctx context.Context, key string, at, previous time.Time) error
 	// RecordLoginFailure adds one failure at the given time and returns the
 	// new state. Failures older than the window are forgotten first.
 	RecordLoginFailure(ctx context.Context, key string, at time.Time, window time.Duration) (LoginAttempts, error)

@@ -3,6 +3,7 @@ package memory
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -243,6 +244,71 @@ func (s *Store) RecordLoginFailure(ctx context.Context, key string, at time.Time
 		return nil
 	})
 	return out, err
+}
+
+// ReserveLoginAttempts counts an attempt against every limit, or none
+// when one of them makes it wait; the store's lock makes it atomic.
+func (s *Store) ReserveLoginAttempts(ctx context.Context, at time.Time, limits []storage.AttemptLimit) (storage.LoginReservation, error) {
+	if s.handle(ctx) != nil {
+		return storage.LoginReservation{}, errors.New("reserve login attempts: must not run inside a transaction")
+	}
+	seen := make(map[string]bool, len(limits))
+	for _, l := range limits {
+		if err := checkText(l.Key); err != nil {
+			return storage.LoginReservation{}, fmt.Errorf("reserve login attempts: %w", err)
+		}
+		if seen[l.Key] {
+			return storage.LoginReservation{}, fmt.Errorf("reserve login attempts: key %q given twice", l.Key)
+		}
+		seen[l.Key] = true
+	}
+	at = ts(at)
+	var out storage.LoginReservation
+	err := s.do(ctx, func(d *state) error {
+		out = storage.LoginReservation{Admitted: true, Counters: make([]storage.LoginAttempts, len(limits))}
+		for i, l := range limits {
+			out.Counters[i] = d.attempts[l.Key]
+			if w := l.Wait(d.attempts[l.Key], at); w > 0 {
+				out.Admitted = false
+				out.Wait = max(out.Wait, w, time.Second)
+			}
+		}
+		if !out.Admitted {
+			return nil
+		}
+		out.Previous = make([]time.Time, len(limits))
+		for i, l := range limits {
+			a, ok := d.attempts[l.Key]
+			out.Previous[i] = a.LastFailure
+			if !ok || !a.LastFailure.After(at.Add(-l.Window)) {
+				a = storage.LoginAttempts{Key: l.Key, Failures: 0, LastFailure: a.LastFailure}
+			}
+			a.Failures++
+			if at.After(a.LastFailure) {
+				a.LastFailure = at
+			}
+			d.attempts[l.Key] = a
+			out.Counters[i] = a
+		}
+		return nil
+	})
+	return out, err
+}
+
+// RefundLoginAttempt takes back one attempt counted at the given time.
+func (s *Store) RefundLoginAttempt(ctx context.Context, key string, at, previous time.Time) error {
+	return s.do(ctx, func(d *state) error {
+		a, ok := d.attempts[key]
+		if !ok {
+			return nil
+		}
+		a.Failures = max(a.Failures-1, 0)
+		if !previous.IsZero() && a.LastFailure.Equal(ts(at)) {
+			a.LastFailure = ts(previous)
+		}
+		d.attempts[key] = a
+		return nil
+	})
 }
 
 // GetLoginAttempts returns the key's counter, the zero value when none.

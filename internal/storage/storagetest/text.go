@@ -94,6 +94,7 @@ func textCases() []testCase {
 						return 0, s.DeactivateOAuthRequestsBySubject(ctx, bad, bad)
 					}},
 					{"ClearLoginAttempts", func(ctx context.Context) (int, error) { return 0, s.ClearLoginAttempts(ctx, bad) }},
+					{"RefundLoginAttempt", func(ctx context.Context) (int, error) { return 0, s.RefundLoginAttempt(ctx, bad, at(0), at(0)) }},
 					{"DeleteUserActionTokens", func(ctx context.Context) (int, error) {
 						return 0, s.DeleteUserActionTokens(ctx, bad, storage.PurposeVerifyEmail)
 					}},
@@ -158,6 +159,13 @@ func textCases() []testCase {
 						_, err := s.RecordLoginFailure(ctx, bad, at(0), time.Minute)
 						return err
 					}, nil},
+					{"ReserveLoginAttempts", func(ctx context.Context) error {
+						_, err := s.ReserveLoginAttempts(ctx, at(0), []storage.AttemptLimit{{Key: "ip:ok", Window: time.Minute}, {Key: bad, Window: time.Minute}})
+						return err
+					}, func(ctx context.Context) error {
+						a, err := s.GetLoginAttempts(ctx, "ip:ok")
+						return unchanged(a.Failures, 0, err)
+					}},
 					{"CreateActionToken", func(ctx context.Context) error {
 						tok := sampleActionToken("h1", storage.PurposeVerifyEmail, "u-alice")
 						tok.Email = bad

@@ -155,18 +155,28 @@ func (h *Handler) accountForm(form string, checksPassword bool, act accountActio
 			return toLogin(c)
 		}
 		ctx := h.actAs(c, s.UserID)
-		acctKey, ipKey := sessions.AccountKey(s.UserID, ""), sessions.IPKey(h.clientIP(c))
+		var attempt *sessions.Attempt
 		if checksPassword {
-			wait, err := h.cfg.Throttle.Wait(ctx, acctKey, ipKey)
-			if err != nil {
+			// Counted before the password is checked, like a login.
+			limits := h.cfg.Throttle.LoginLimits(sessions.AccountKey(s.UserID, ""), sessions.IPKey(h.clientIP(c)),
+				h.cfg.Devices.Known(c.Request(), s.UserID))
+			var wait time.Duration
+			if attempt, wait, err = h.cfg.Throttle.Reserve(ctx, limits...); err != nil {
 				return h.fail(c, err)
 			}
-			if wait > 0 {
-				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			if attempt == nil {
+				setRetryAfter(c, wait)
 				return h.accountProblem(c, *s, http.StatusTooManyRequests, form, nil, msgCurrentPasswordWait+waitWords(wait))
 			}
 		}
 		flash, next, err := act(c, ctx, *s)
+		if attempt != nil {
+			h.settleAccountAttempt(c, attempt, err)
+		}
+		if errors.Is(err, accounts.ErrBusy) {
+			setRetryAfter(c, busyRetryAfter)
+			return h.accountProblem(c, *s, http.StatusTooManyRequests, form, nil, msgBusy)
+		}
 		if err == nil && c.Response().Committed {
 			return nil // the action answered itself
 		}
@@ -187,12 +197,6 @@ func (h *Handler) accountForm(form string, checksPassword bool, act accountActio
 			return h.accountProblem(c, *s, http.StatusTooManyRequests, form, nil,
 				"Too many e-mails were sent for your account. "+waitWords(mt.wait))
 		}
-		fields := accounts.FieldErrors(err)
-		if checksPassword && fields["current_password"] != "" {
-			if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
-				return h.fail(c, err)
-			}
-		}
 		if msgs, other, ok := fieldMessages(err, accountForms[form]...); ok {
 			return h.accountProblem(c, *s, http.StatusUnprocessableEntity, form, msgs, joinSentences(msgFixFields, other))
 		}
@@ -208,6 +212,27 @@ func (h *Handler) accountForm(form string, checksPassword bool, act accountActio
 				"Your account was changed at the same moment somewhere else. Check it and try again.")
 		}
 		return h.fail(c, err)
+	}
+}
+
+// settleAccountAttempt settles a reserved current-password check by the
+// action's outcome: a wrong password stays counted, a right one clears the
+// account's counters like a login, and any other outcome takes the attempt
+// back without clearing (the password may not have been checked at all: a
+// malformed address is refused before it, and clearing then would let a
+// guesser reset the count).
+func (h *Handler) settleAccountAttempt(c echo.Context, a *sessions.Attempt, err error) {
+	var serr error
+	switch {
+	case accounts.FieldErrors(err)["current_password"] != "":
+		return
+	case err == nil:
+		serr = a.Succeeded(c.Request().Context())
+	default:
+		serr = a.Refund(c.Request().Context())
+	}
+	if serr != nil {
+		h.cfg.Logger.WarnContext(c.Request().Context(), "could not settle a password attempt", "err", serr)
 	}
 }
 

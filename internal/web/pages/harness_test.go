@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/mail"
@@ -184,12 +186,20 @@ type env struct {
 	alice accounts.User
 	// outbox receives the accounts service's mails.
 	outbox *mailtest.Outbox
+	// hashes counts password hashes and verifications since the users
+	// above were created.
+	hashes *atomic.Int32
+	// hold, when set, makes every password hash wait until the channel
+	// is closed.
+	hold *atomic.Pointer[chan struct{}]
 }
 
 // envOptions switch on the self-service pages (sign-up, reset, account).
 type envOptions struct {
 	selfService  bool
 	registration bool
+	// hashLimits bound the accounts service's password hashing.
+	hashLimits accounts.HashLimits
 }
 
 func newEnv(t *testing.T, opts ...envOptions) *env {
@@ -206,8 +216,16 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hashes := &atomic.Int32{}
+	hold := &atomic.Pointer[chan struct{}]{}
+	onHash := func() {
+		hashes.Add(1)
+		if c := hold.Load(); c != nil {
+			<-*c
+		}
+	}
 	acc := accounts.NewService(st, accounts.Options{
-		Hasher: &h, Now: clk.Now, Issuer: "https://id.example", RegistrationEnabled: o.registration,
+		Hasher: &h, Now: clk.Now, OnPasswordHash: onHash, HashLimits: o.hashLimits, Issuer: "https://id.example", RegistrationEnabled: o.registration,
 		Mailer: mail.Postman{Composer: composer, Sender: outbox}, Audit: audit.New(st, clk.Now, nil),
 	})
 	ctx := t.Context()
@@ -236,10 +254,15 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	}
 	fc := &fakeChallenges{byValue: map[string]*Challenge{}}
 	flaky := &flakyStore{Store: st}
+	devices, err := sessions.NewDevices([][]byte{[]byte("device cookie key for page tests!")}, false, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := Config{
 		Render:     rd,
 		Sessions:   sessions.NewManager(flaky, sessions.Options{Now: clk.Now}),
 		Throttle:   sessions.NewThrottle(st, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, clk.Now),
+		Devices:    devices,
 		Consents:   sessions.NewConsents(st, clk.Now),
 		Challenges: fc,
 		Accounts:   acc,
@@ -248,6 +271,14 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 		Hints:      fakeHints{},
 		Audit:      st,
 		Now:        clk.Now,
+	}
+	// Browsers may claim an address (browser.ip), so tests can log in
+	// from several.
+	cfg.ClientIP = func(r *http.Request) string {
+		if ip := r.Header.Get(testClientIPHeader); ip != "" {
+			return ip
+		}
+		return echo.ExtractIPDirect()(r)
 	}
 	if o.selfService {
 		cfg.Signup, cfg.Recovery, cfg.Account = acc, acc, acc
@@ -264,13 +295,19 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 	h2.Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice, outbox: outbox}
+	hashes.Store(0)
+	return &env{t: t, srv: srv, flaky: flaky, store: st, acc: acc, ch: fc, clock: clk, alice: alice, outbox: outbox, hashes: hashes, hold: hold}
 }
+
+// testClientIPHeader carries the address a test browser claims.
+const testClientIPHeader = "X-Test-Client-IP"
 
 // browser is a cookie-keeping client that does not follow redirects.
 type browser struct {
 	env *env
 	c   *http.Client
+	// ip is the client address the browser claims ("" the real one).
+	ip string
 }
 
 func (e *env) browser() *browser {
@@ -291,6 +328,9 @@ type page struct {
 
 func (b *browser) do(req *http.Request) page {
 	b.env.t.Helper()
+	if b.ip != "" {
+		req.Header.Set(testClientIPHeader, b.ip)
+	}
 	resp, err := b.c.Do(req)
 	if err != nil {
 		b.env.t.Fatal(err)

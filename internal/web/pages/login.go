@@ -126,8 +126,11 @@ func (h *Handler) login(c echo.Context) error {
 		page.Username = ""
 	}
 
-	// Throttle per account (the user's id when the login names one, else
-	// what was typed) and per client address, before any password check.
+	// The attempt is counted before the password is checked (so that
+	// concurrent attempts cannot all pass one count), against the
+	// counters of the lockout policy: per account (the user's id when the
+	// login names one, else what was typed) from this address or this
+	// known browser, per address, and the account's cap.
 	userID := ""
 	if username != "" {
 		switch u, err := h.cfg.Users.GetUserByLogin(ctx, username); {
@@ -138,42 +141,49 @@ func (h *Handler) login(c echo.Context) error {
 			return h.fail(c, err)
 		}
 	}
-	acctKey, ipKey := sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c))
-	wait, err := h.cfg.Throttle.Wait(ctx, acctKey, ipKey)
+	device := h.cfg.Devices.Known(c.Request(), userID)
+	limits := h.cfg.Throttle.LoginLimits(sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c)), device)
+	attempt, wait, err := h.cfg.Throttle.Reserve(ctx, limits...)
 	if err != nil {
 		return h.fail(c, err)
 	}
-	if wait > 0 {
-		h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "wait", wait.Round(time.Second).String())
+	if attempt == nil {
+		h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "known_device", device != "", "wait", wait.Round(time.Second).String())
 		h.audit(c, orUnknown(userID), audit.LoginLockout, "", nil)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		setRetryAfter(c, wait)
 		page.Error = msgThrottled(wait)
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		if err := h.cfg.Throttle.Failed(ctx, acctKey, ipKey); err != nil {
-			return h.fail(c, err)
-		}
+		// The reserved attempt stays counted as the failure.
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
 		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)
 		page.Error = msgInvalidCredentials
 		return h.renderLogin(c, http.StatusUnauthorized, page)
 	}
 	if err != nil {
+		h.refund(c, attempt)
+		if errors.Is(err, accounts.ErrBusy) {
+			return h.busyLogin(c, page)
+		}
 		return h.fail(c, fmt.Errorf("authenticate: %w", err))
 	}
 	if ch.IDTokenHintSubject != "" && ch.IDTokenHintSubject != user.ID {
 		// The right password, but not for the account the app asked
 		// for: no session, and the form asks again.
+		h.refund(c, attempt)
 		h.cfg.Logger.InfoContext(ctx, "login as another account than id_token_hint", "user_id", user.ID)
 		page.Error = msgOtherAccount
 		page.Username = ""
 		return h.renderLogin(c, http.StatusOK, page)
 	}
-	if err := h.cfg.Throttle.Succeeded(ctx, acctKey); err != nil {
+	if err := attempt.Succeeded(ctx); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "could not clear login failures", "user_id", user.ID, "err", err)
+	}
+	if err := h.cfg.Devices.Remember(c.Response(), c.Request(), user.ID); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "could not mark the browser as known", "user_id", user.ID, "err", err)
 	}
 	s, err := h.cfg.Sessions.Start(c.Response(), c.Request(), sessions.StartInput{
 		UserID: user.ID, Remember: remember, UserAgent: c.Request().UserAgent(), IP: h.clientIP(c),
@@ -197,6 +207,35 @@ func (h *Handler) login(c echo.Context) error {
 		return h.badChallenge(c, err)
 	}
 	return h.afterLogin(c, value, ch, user.ID)
+}
+
+// msgBusy asks to try again when too many passwords are being checked.
+const msgBusy = "Too many people are signing in right now. Wait a few seconds, then try again."
+
+// busyRetryAfter is the Retry-After of an answer refused because the
+// password hashing pool is full: about one queue's worth of hashes.
+const busyRetryAfter = 2 * time.Second
+
+// busyLogin shows the form again when the password could not be checked
+// because too many are being checked at once.
+func (h *Handler) busyLogin(c echo.Context, page render.LoginPage) error {
+	h.cfg.Logger.WarnContext(c.Request().Context(), "login refused: password hashing busy", "ip", h.clientIP(c))
+	setRetryAfter(c, busyRetryAfter)
+	page.Error = msgBusy
+	return h.renderLogin(c, http.StatusTooManyRequests, page)
+}
+
+// refund takes back an attempt whose password was not checked, or was
+// right for another purpose; failing leaves it counted, which only
+// errs on the slow side.
+func (h *Handler) refund(c echo.Context, a *sessions.Attempt) {
+	if err := a.Refund(c.Request().Context()); err != nil {
+		h.cfg.Logger.WarnContext(c.Request().Context(), "could not refund a login attempt", "err", err)
+	}
+}
+
+func setRetryAfter(c echo.Context, wait time.Duration) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 }
 
 // afterLogin settles consent without asking when it can (first-party

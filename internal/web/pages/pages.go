@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -45,9 +46,12 @@ const csrfContextKey = "csrf"
 // Config is everything the pages use. Render, Sessions, Throttle,
 // Consents, Challenges, Accounts, Users and Clients are required.
 type Config struct {
-	Render     *render.Renderer
-	Sessions   *sessions.Manager
-	Throttle   *sessions.Throttle
+	Render   *render.Renderer
+	Sessions *sessions.Manager
+	Throttle *sessions.Throttle
+	// Devices recognises browsers that signed in to an account before
+	// (the lockout policy spares them); nil treats every browser as new.
+	Devices    *sessions.Devices
 	Consents   *sessions.Consents
 	Challenges Challenges
 	Accounts   Accounts
@@ -215,7 +219,17 @@ func (h *Handler) fail(c echo.Context, err error) error {
 		Hint:    "Please try again in a moment.",
 		Code:    "server_error",
 	}
-	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, accounts.ErrBusy) {
+		// A form whose password could not be hashed for the crowd
+		// (sign-up, reset): not a failure, a "try again".
+		setRetryAfter(c, busyRetryAfter)
+		page.Status = http.StatusTooManyRequests
+		page.Title = "Busy right now"
+		page.Message = "Too many people are signing in right now."
+		page.Hint = "Wait a few seconds, then try again."
+		page.Code = "busy"
+		h.cfg.Logger.WarnContext(ctx, "page refused: password hashing busy", "path", c.Request().URL.Path)
+	} else if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		page.Status = http.StatusServiceUnavailable
 		page.Title = "Temporarily unavailable"
 		page.Message = "The service is temporarily unavailable."
