@@ -50,8 +50,17 @@ func (r requestRow) request() storage.OAuthRequest {
 
 // CreateOAuthRequest stores a request row; ErrAlreadyExists for a
 // duplicate (kind, signature). A zero ExpiresAt is stored as NULL: the row
-// never expires.
+// never expires. Outside a transaction the row is written together with
+// the others waiting at the same moment (batch.go).
 func (s *Store) CreateOAuthRequest(ctx context.Context, r storage.OAuthRequest) error {
+	if s.handle(ctx) == nil && argsStorable(requestArgs(r)) {
+		return s.batch.insert(ctx, r)
+	}
+	return s.insertOne(ctx, r)
+}
+
+// insertOne writes one row with its own INSERT.
+func (s *Store) insertOne(ctx context.Context, r storage.OAuthRequest) error {
 	_, err := s.write(ctx, `INSERT INTO oauth2_requests (`+requestColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, requestArgs(r)...)
 	if err != nil {

@@ -22,6 +22,8 @@ import (
 // Store is the PostgreSQL storage.Store. It is safe for concurrent use.
 type Store struct {
 	db *sqlx.DB
+	// batch groups the inserts made outside transactions (batch.go).
+	batch *batcher
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -52,7 +54,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: cannot reach the database: %w", unavailable(err))
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	s.batch = newBatcher(s)
+	return s, nil
 }
 
 // oneRoundTripQueries makes lib/pq send each query with parameters as one
@@ -105,7 +109,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.batch.close()
+	return s.db.Close()
+}
 
 // migrationLockID is goose's default advisory lock id, spelled out so every
 // Signet version takes the same lock whatever goose's default becomes.

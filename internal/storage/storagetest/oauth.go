@@ -143,6 +143,37 @@ func oauthRequestCases() []testCase {
 			errs := race(16, func(int) error { return s.RotateRefreshToken(ctx, "r1", "req1", time.Now()) })
 			wantOneWinner(t, errs, storage.ErrConflict, "RotateRefreshToken")
 		}},
+		{"concurrent creates each get their own answer", func(t *testing.T, s storage.Store) {
+			// Many rows at once (PostgreSQL groups them into shared
+			// INSERTs), two of them the same: one of those two is refused,
+			// every other row is stored.
+			ctx := t.Context()
+			const n = 150
+			errs := race(n, func(i int) error {
+				sig := fmt.Sprintf("a%d", i)
+				if i == n-1 {
+					sig = "a0"
+				}
+				return s.CreateOAuthRequest(ctx, sampleRequest(access, sig, fmt.Sprintf("req%d", i), "alice", "web"))
+			})
+			dups := 0
+			for i, err := range errs {
+				switch {
+				case errors.Is(err, storage.ErrAlreadyExists) && (i == 0 || i == n-1):
+					dups++
+				case err != nil:
+					t.Fatalf("create #%d: %v", i, err)
+				}
+			}
+			if dups != 1 {
+				t.Fatalf("%d of the two creates of one signature were refused, want exactly 1", dups)
+			}
+			for i := range n - 1 {
+				if _, err := s.GetOAuthRequest(ctx, access, fmt.Sprintf("a%d", i)); err != nil {
+					t.Fatalf("row a%d: %v", i, err)
+				}
+			}
+		}},
 		{"list by signature and create several at once", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()
 			c := sampleRequest(code, "c1", "req1", "alice", "web")
