@@ -45,9 +45,16 @@ type cluster struct {
 	// transport is shared by every simulated client: connections to
 	// the proxy are reused as a real client's would be.
 	transport *http.Transport
-	addrSeq   atomic.Uint32
+	addrSeq   *atomic.Uint32
 	// grace is the refresh grace period the replicas run with.
 	grace time.Duration
+}
+
+// on returns the cluster for test t: helpers that fail, fail t.
+func (c *cluster) on(t *testing.T) *cluster {
+	cc := *c
+	cc.t = t
+	return &cc
 }
 
 // newAddr hands out a client address no other simulated client has, so
@@ -406,6 +413,30 @@ func (c *cluster) prepareLoginWith(browser *http.Client) (loginAttempt, error) {
 	}
 	csrf, err := csrfToken(p)
 	return loginAttempt{browser: browser, csrf: csrf}, err
+}
+
+// signOut ends browser's session through the logout page; its other
+// cookies stay, as they do in a real browser.
+func (c *cluster) signOut(browser *http.Client) error {
+	p, err := c.get(browser, "/logout")
+	if err != nil {
+		return err
+	}
+	if p.status != http.StatusOK {
+		return fmt.Errorf("GET /logout: %d", p.status)
+	}
+	csrf, err := csrfToken(p)
+	if err != nil {
+		return err
+	}
+	p, err = c.postForm(browser, "/logout", url.Values{"csrf_token": {csrf}, "decision": {"logout"}})
+	if err != nil {
+		return err
+	}
+	if p.status != http.StatusOK && p.status != http.StatusSeeOther {
+		return fmt.Errorf("POST /logout: %d %.200s", p.status, p.body)
+	}
+	return nil
 }
 
 func (c *cluster) submitLogin(la loginAttempt, username, password string) (htmlPage, error) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +78,10 @@ type replica struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
+	// ending is set when the test itself stops or kills the process;
+	// any other exit is a crash, recorded in crashed.
+	ending  bool
+	crashed []string
 }
 
 func newReplica(t *testing.T, bin, name string, env map[string]string) *replica {
@@ -108,13 +113,25 @@ func (r *replica) start() {
 	}
 	done := make(chan struct{})
 	go func() {
-		_ = cmd.Wait()
+		err := cmd.Wait()
 		logf.Close()
+		r.mu.Lock()
+		if !r.ending {
+			r.crashed = append(r.crashed, fmt.Sprintf("%s exited by itself: %v", r.name, err))
+		}
+		r.mu.Unlock()
 		close(done)
 	}()
 	r.mu.Lock()
-	r.cmd, r.done = cmd, done
+	r.cmd, r.done, r.ending = cmd, done, false
 	r.mu.Unlock()
+}
+
+// crashes reports the exits the test did not cause.
+func (r *replica) crashes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.crashed...)
 }
 
 func (r *replica) url() string { return "http://" + r.listen }
@@ -151,6 +168,7 @@ func (r *replica) waitReady(timeout time.Duration) {
 func (r *replica) kill() {
 	r.mu.Lock()
 	cmd, done := r.cmd, r.done
+	r.ending = true
 	r.mu.Unlock()
 	if cmd == nil {
 		return
@@ -159,10 +177,13 @@ func (r *replica) kill() {
 	<-done
 }
 
-// stop ends the process with SIGTERM (SIGKILL after 15 s) and waits.
+// stop ends the process with SIGTERM and waits: it must be gone within
+// its shutdown timeout (5 s) and a little, else it is killed.
 func (r *replica) stop() {
 	r.mu.Lock()
 	cmd, done := r.cmd, r.done
+	wasEnding := r.ending
+	r.ending = true
 	r.mu.Unlock()
 	if cmd == nil {
 		return
@@ -172,11 +193,15 @@ func (r *replica) stop() {
 		return
 	default:
 	}
+	if wasEnding {
+		<-done
+		return
+	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-done:
-	case <-time.After(15 * time.Second):
-		r.t.Errorf("%s did not stop within 15s of SIGTERM", r.name)
+	case <-time.After(10 * time.Second):
+		r.t.Errorf("%s did not stop within 10s of SIGTERM (shutdown timeout 5s)", r.name)
 		_ = cmd.Process.Signal(syscall.SIGKILL)
 		<-done
 	}
@@ -185,6 +210,56 @@ func (r *replica) stop() {
 // logTail returns the last n lines the process wrote.
 func (r *replica) logTail(n int) string {
 	return fileTail(r.logPath, n)
+}
+
+// logDigest summarizes the process's warnings and errors: how many of
+// each message, and the last few error lines in full.
+func (r *replica) logDigest(lastErrors int) string {
+	b, err := os.ReadFile(r.logPath)
+	if err != nil {
+		return err.Error()
+	}
+	counts := map[string]int{}
+	samples := map[string]string{}
+	var order, errs []string
+	for _, line := range strings.Split(string(b), "\n") {
+		var e struct{ Level, Msg, Err string }
+		if json.Unmarshal([]byte(line), &e) != nil {
+			if strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "=== start") {
+				errs = append(errs, line) // not JSON: a panic or the runtime
+			}
+			continue
+		}
+		if e.Level != "WARN" && e.Level != "ERROR" {
+			continue
+		}
+		key := e.Level + " " + e.Msg
+		if counts[key] == 0 {
+			order = append(order, key)
+		}
+		counts[key]++
+		if samples[key] == "" {
+			samples[key] = e.Err
+		}
+		if e.Level == "ERROR" && e.Err != "" {
+			errs = append(errs, line)
+		}
+	}
+	var out strings.Builder
+	for _, k := range order {
+		fmt.Fprintf(&out, "  %5d× %s", counts[k], k)
+		if samples[k] != "" {
+			fmt.Fprintf(&out, " (first: %.300s)", samples[k])
+		}
+		out.WriteString("\n")
+	}
+	if len(errs) > lastErrors {
+		errs = errs[len(errs)-lastErrors:]
+	}
+	for _, l := range errs {
+		fmt.Fprintf(&out, "  | %.600s\n", l)
+	}
+	return out.String()
 }
 
 func fileTail(path string, n int) string {

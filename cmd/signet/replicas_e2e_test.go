@@ -33,14 +33,19 @@ func TestReplicasBehindProxy(t *testing.T) {
 	for _, mode := range []string{"direct", "pgbouncer"} {
 		t.Run(mode, func(t *testing.T) {
 			c := startCluster(t, bin, mode)
-			t.Run("flows and refreshes hop between replicas", c.flowsHop)
-			t.Run("concurrent refreshes of one token rotate once", c.refreshRace)
-			t.Run("replay after the grace period revokes the grant", c.replayAfterGrace)
-			t.Run("throttle race admits at most the limit", c.throttleRace)
-			t.Run("wrong passwords from elsewhere do not lock the owner out", c.noLockout)
-			t.Run("wrong-password flood leaves the token endpoint alone", c.passwordFlood)
-			t.Run("replica killed and restarted mid-load", c.killReplica)
-			t.Run("database unreachable and back", c.databaseOutage)
+			run := func(name string, scenario func(*cluster, *testing.T)) {
+				t.Run(name, func(t *testing.T) { scenario(c.on(t), t) })
+			}
+			run("flows and refreshes hop between replicas", (*cluster).flowsHop)
+			run("concurrent refreshes of one token rotate once", (*cluster).refreshRace)
+			run("replay after the grace period revokes the grant", (*cluster).replayAfterGrace)
+			run("throttle race admits at most the limit", (*cluster).throttleRace)
+			run("wrong passwords from elsewhere do not lock the owner out", (*cluster).noLockout)
+			run("replica killed and restarted mid-load", (*cluster).killReplica)
+			run("database unreachable and back", (*cluster).databaseOutage)
+			// Last: while password hashing is unbounded, the flood's
+			// backlog keeps the replicas busy long after it ends.
+			run("wrong-password flood leaves the token endpoint alone", (*cluster).passwordFlood)
 			t.Logf("requests per replica: %v", c.proxy.hitCounts())
 		})
 	}
@@ -63,7 +68,7 @@ func startCluster(t *testing.T, bin, mode string) *cluster {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 
-	c := &cluster{t: t, mode: mode, bin: bin, proxy: newRRProxy(t), grace: replicaGrace,
+	c := &cluster{t: t, mode: mode, bin: bin, proxy: newRRProxy(t), grace: replicaGrace, addrSeq: new(atomic.Uint32),
 		transport: &http.Transport{MaxIdleConnsPerHost: 500, IdleConnTimeout: 30 * time.Second}}
 	t.Cleanup(c.transport.CloseIdleConnections)
 	c.dbCut = newTCPCut(t, direct.Host)
@@ -98,9 +103,12 @@ func startCluster(t *testing.T, bin, mode string) *cluster {
 		hosts = append(hosts, r.listen)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			for _, r := range c.replicas {
-				t.Logf("%s log (tail):\n%s", r.name, r.logTail(25))
+		for _, r := range c.replicas {
+			for _, crash := range r.crashes() {
+				t.Errorf("%s\n%s", crash, r.logTail(30))
+			}
+			if t.Failed() {
+				t.Logf("%s: warnings and errors in its log:\n%s", r.name, r.logDigest(8))
 			}
 		}
 	})
@@ -356,6 +364,9 @@ func (c *cluster) noLockout(t *testing.T) {
 	if p, err := c.submitLogin(la, a.username, a.password); err != nil || p.status != http.StatusSeeOther {
 		t.Fatalf("owner's first login: %d, %v", p.status, err)
 	}
+	if err := c.signOut(device); err != nil {
+		t.Fatalf("owner's sign-out: %v", err)
+	}
 
 	attacker := c.newAddr()
 	statuses := map[int]int{}
@@ -514,12 +525,12 @@ func (c *cluster) killReplica(t *testing.T) {
 			hc := c.httpClient(addr, false)
 			rt := ""
 			for !stop.Load() {
-				ph := phase.Load()
+				start := phase.Load()
 				if rt == "" {
 					// A new chain: a whole login flow, also through the proxy.
 					tok, err := c.loginFlow(rp, a, addr)
 					if err != nil {
-						byPhase[ph].fail("worker %d login: %v", w, err)
+						byPhase[killBucket(start, phase.Load())].fail("worker %d login: %v", w, err)
 						continue
 					}
 					rt = tok.RefreshToken
@@ -527,6 +538,7 @@ func (c *cluster) killReplica(t *testing.T) {
 				}
 				t0 := time.Now()
 				ans, err := c.refreshOK(hc, rp, a, rt)
+				ph := killBucket(start, phase.Load())
 				if err != nil {
 					// The answer was lost or refused: start over with a
 					// new login rather than replaying the token.
@@ -620,15 +632,28 @@ func (c *cluster) databaseOutage(t *testing.T) {
 			defer wg.Done()
 			first := false
 			for !stop.Load() {
-				ph := phase.Load()
+				start := phase.Load()
 				ans, err := c.refresh(hc, rp, rt)
+				ph := outageBucket(start, phase.Load())
 				switch {
 				case err != nil:
 					st[ph].fail("refresher %d: %v", w, err)
+				case ans.Status == http.StatusBadRequest || ans.Status == http.StatusUnauthorized:
+					// The client drops its tokens, as real ones do, and
+					// signs the person in again once it can.
+					st[ph].fail("refresher %d: token endpoint answered %s", w, ans)
+					for !stop.Load() {
+						tok, err := c.loginFlow(rp, a, addr)
+						if err == nil {
+							rt = tok.RefreshToken
+							break
+						}
+						time.Sleep(100 * time.Millisecond)
+					}
 				case ans.Status == http.StatusOK:
 					rt = ans.RefreshToken
 					st[ph].ok(0)
-					if ph == 2 {
+					if ph >= 2 {
 						markRecovered(&first)
 					}
 				case ans.Status == http.StatusServiceUnavailable && ans.Error == "temporarily_unavailable" && (ph == 1 || ph == 2):
@@ -651,19 +676,20 @@ func (c *cluster) databaseOutage(t *testing.T) {
 			first := false
 			browser := c.httpClient(addr, true)
 			for !stop.Load() {
-				ph := phase.Load()
 				// An authorization request: the client is looked up and
 				// the login page parks a challenge, both in the database.
+				start := phase.Load()
 				p, err := c.get(browser, rp.conf.AuthCodeURL("st-"+randomName()))
 				if err == nil && p.status == http.StatusSeeOther {
 					p, err = c.get(browser, p.location)
 				}
+				ph := outageBucket(start, phase.Load())
 				switch {
 				case err != nil:
 					st[ph].fail("pager %d: %v", w, err)
 				case p.status == http.StatusOK:
 					st[ph].ok(0)
-					if ph == 2 {
+					if ph >= 2 {
 						markRecovered(&first)
 					}
 				case p.status == http.StatusServiceUnavailable && (ph == 1 || ph == 2):
@@ -742,6 +768,28 @@ func (c *cluster) databaseOutage(t *testing.T) {
 		t.Errorf("once every client was served again: %d errors, %d successes (want 0 errors):\n  %s",
 			len(errs), st[3].n("ok"), firstErrors(errs, 10))
 	}
+}
+
+// killBucket is the phase of the kill scenario a request counts in: its
+// phase when it started and ended in the same one, else the phase the
+// replica was down (1), since it was in flight across the kill or the
+// restart.
+func killBucket(start, end int32) int32 {
+	if start == end {
+		return start
+	}
+	return 1
+}
+
+// outageBucket is the phase of the outage scenario a request counts in:
+// its phase when it started and ended in the same one; a request in
+// flight across the cut or the restore counts in the outage (1 or 2),
+// where 503 is a right answer.
+func outageBucket(start, end int32) int32 {
+	if start == end {
+		return start
+	}
+	return min(max(start, 1), 2)
 }
 
 // readyStatuses asks every replica's readiness probe directly.
