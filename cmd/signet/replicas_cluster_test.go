@@ -291,9 +291,11 @@ type rrProxy struct {
 
 func newRRProxy(t *testing.T) *rrProxy {
 	p := &rrProxy{hits: map[string]int{}, base: &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 200,
-		IdleConnTimeout:     30 * time.Second,
+		DialContext: (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+		// A connection per request: a pooled connection to a replica
+		// that was killed would fail the next request sent on it, which
+		// says something about this proxy, not about Signet.
+		DisableKeepAlives: true,
 	}}
 	rp := &httputil.ReverseProxy{
 		Director: func(r *http.Request) {

@@ -78,6 +78,10 @@ func startCluster(t *testing.T, bin, mode string) *cluster {
 		"SIGNET_TRUSTED_PROXIES":  "127.0.0.1/32",
 		"SIGNET_LOG_FORMAT":       "json",
 		"SIGNET_SHUTDOWN_TIMEOUT": "5s",
+		// Cheaper password hashes than the default 64 MiB, so the
+		// dozens of logins fit the test's time on two cores; the flood
+		// still hashes far more than the machine can absorb unbounded.
+		"SIGNET_ARGON2_MEMORY": "16384",
 		// The grace window of refresh token rotation (issue 10); an
 		// older binary ignores the variable.
 		"SIGNET_REFRESH_GRACE_PERIOD": replicaGrace.String(),
@@ -133,7 +137,7 @@ func startCluster(t *testing.T, bin, mode string) *cluster {
 // flowsHop: code flows through the HTML forms and refresh chains, 16 at a
 // time, every request to the next replica: zero errors.
 func (c *cluster) flowsHop(t *testing.T) {
-	const workers, flowsPerWorker, refreshesPerFlow = 16, 2, 4
+	const workers, flowsPerWorker, refreshesPerFlow = 16, 1, 4
 	first, second := c.newClient(false), c.newClient(true)
 	accounts := make([]account, workers)
 	for i := range accounts {
@@ -146,7 +150,7 @@ func (c *cluster) flowsHop(t *testing.T) {
 		hc := c.httpClient(addr, false)
 		for f := range flowsPerWorker {
 			rp := first
-			if f%2 == 1 {
+			if (w+f)%2 == 1 {
 				rp = second // first-party: no consent page
 			}
 			tok, err := c.loginFlow(rp, accounts[w], addr)
@@ -514,7 +518,7 @@ func (c *cluster) killReplica(t *testing.T) {
 	var stop atomic.Bool
 	byPhase := [3]*stats{newStats(), newStats(), newStats()}
 	var afterCount atomic.Int32
-	const afterWant = workers * 10
+	const afterWant = workers * 6
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -763,6 +767,13 @@ func (c *cluster) databaseOutage(t *testing.T) {
 	}
 	if errs := st[2].errors(); len(errs) > 0 {
 		t.Errorf("%d answers after the restore other than success or 503 (want none):\n  %s", len(errs), firstErrors(errs, 10))
+		// An invalid_grant "already used" here comes from a refresh whose
+		// COMMIT reached PostgreSQL just before the cut: it committed, the
+		// client got 503 and retried the old token after the grace
+		// period, which counted as a replay.
+		if strings.Contains(strings.Join(errs, "\n"), "already used") {
+			t.Logf("hint: a refresh answered 503 may have committed (its COMMIT reached the database before the cut); its retry after the outage must not count as a replay")
+		}
 	}
 	if errs := st[3].errors(); len(errs) > 0 || st[3].n("ok") == 0 {
 		t.Errorf("once every client was served again: %d errors, %d successes (want 0 errors):\n  %s",
