@@ -520,8 +520,9 @@ func (c *cluster) killReplica(t *testing.T) {
 	rp := c.newClient(true)
 	victim := c.replicas[1]
 
-	// phase: 0 before the kill, 1 from the replica's death until it is
-	// ready again, 2 after. Requests count by killBucket.
+	// phase: 0 before the kill, 1 while it is being killed, 2 from its
+	// death until it is ready again, 3 after. Requests count by
+	// killBucket.
 	var phase atomic.Int32
 	var stop atomic.Bool
 	byPhase := [4]*stats{newStats(), newStats(), newStats(), newStats()}
@@ -578,13 +579,14 @@ func (c *cluster) killReplica(t *testing.T) {
 		}
 	}
 	waitFor("load before the kill", func() bool { return byPhase[0].n("ok") >= 3*workers })
-	victim.kill()
 	phase.Store(1)
+	victim.kill()
+	phase.Store(2)
 	waitFor("load while the replica is down", func() bool { return byPhase[2].n("ok") >= 2*workers })
 	hitsBefore := c.proxy.hitCounts()[victim.listen]
 	victim.start()
 	victim.waitReady(60 * time.Second)
-	phase.Store(2)
+	phase.Store(3)
 	wg.Wait()
 
 	t.Logf("before the kill %s; in flight at the kill %s; started while down %s; after the restart %s",
@@ -791,16 +793,17 @@ func (c *cluster) databaseOutage(t *testing.T) {
 }
 
 // killBucket is where a request of the kill scenario counts: 0 before
-// the kill, 1 in flight at the kill (started before the replica died,
-// ended after), 2 started while it was down, 3 started after it was back.
+// the kill, 1 in flight at the kill (started before the replica was dead,
+// ended after the kill began), 2 started while it was down, 3 started
+// after it was back.
 func killBucket(start, end int32) int32 {
 	switch {
 	case start == 0 && end == 0:
 		return 0
-	case start == 0:
+	case start <= 1:
 		return 1
 	}
-	return start + 1
+	return start
 }
 
 // outageBucket is the phase of the outage scenario a request counts in:
