@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
@@ -24,11 +23,7 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metr
 		logger.Warn("no database configured: using the in-memory store (--dev); nothing survives a restart")
 		return memory.New(), nil
 	}
-	dbURL, err := oneRoundTripQueries(cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	store, err := postgres.Open(ctx, dbURL)
+	store, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -52,30 +47,6 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metr
 		return nil, fmt.Errorf("database pool metrics: %w", err)
 	}
 	return store, nil
-}
-
-// oneRoundTripQueries makes lib/pq send each query with parameters as one
-// Parse/Bind/Execute/Sync batch (binary_parameters=yes) unless the URL
-// says otherwise. By default lib/pq parses the unnamed statement, syncs,
-// then binds it in a second round trip; a transaction-pooling PgBouncer
-// may hand the connection to another client between the two, and the
-// Bind then fails ("unnamed prepared statement does not exist") or, worse,
-// runs another client's statement. In one batch nothing can come between.
-// []byte parameters are then sent in binary, which suits Signet's bytea
-// columns (JSON goes as text).
-func oneRoundTripQueries(databaseURL string) (string, error) {
-	u, err := url.Parse(databaseURL)
-	if err != nil {
-		// Not err itself: it quotes the URL, password included.
-		return "", fmt.Errorf("database URL is not a valid URL")
-	}
-	q := u.Query()
-	if q.Has("binary_parameters") {
-		return databaseURL, nil
-	}
-	q.Set("binary_parameters", "yes")
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }
 
 func newMigrateCmd() *cobra.Command {
