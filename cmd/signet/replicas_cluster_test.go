@@ -29,10 +29,12 @@ import (
 // processes, a round-robin HTTP proxy in front of them, a TCP proxy that
 // can cut the database away, and PgBouncer.
 
-// buildSignet compiles the signet binary into a temporary directory.
+// buildSignet compiles the signet binary into a temporary directory. Its
+// name is not "signet", so a `pkill -x signet` elsewhere on a shared
+// machine does not stop these replicas in the middle of a scenario.
 func buildSignet(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "signet")
+	bin := filepath.Join(t.TempDir(), "signet-replicas")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Env = os.Environ()
 	if out, err := cmd.CombinedOutput(); err != nil {
