@@ -82,6 +82,10 @@ func startCluster(t *testing.T, bin, mode string) *cluster {
 		// dozens of logins fit the test's time on two cores; the flood
 		// still hashes far more than the machine can absorb unbounded.
 		"SIGNET_ARGON2_MEMORY": "16384",
+		// Three replicas share this machine's two cores: each gets one
+		// hash at a time, as an operator sizes it to a replica's CPU share
+		// (the default, one per CPU, assumes a replica has its CPUs alone).
+		"SIGNET_PASSWORD_HASH_CONCURRENCY": "1",
 		// The grace window of refresh token rotation (issue 10); an
 		// older binary ignores the variable.
 		"SIGNET_REFRESH_GRACE_PERIOD": replicaGrace.String(),
