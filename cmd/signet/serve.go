@@ -59,6 +59,7 @@ func newServeCmd() *cobra.Command {
 	f.DurationVar(&cfg.HTTPWriteTimeout, "http-write-timeout", cfg.HTTPWriteTimeout, "longest time from the end of a request's headers to the end of its answer (both listeners)")
 	f.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", cfg.HTTPIdleTimeout, "how long an idle keep-alive connection stays open (both listeners)")
 	f.BoolVar(&cfg.Profiling, "profiling", cfg.Profiling, "sample blocking and mutex contention for /debug/pprof on the admin listener (costs some throughput)")
+	f.BoolVar(&cfg.SkipMigrations, "skip-migrations", false, "do not migrate at start (behind a transaction-pooling PgBouncer: run `signet migrate` on a direct connection first)")
 	return cmd
 }
 

@@ -15,8 +15,9 @@ import (
 )
 
 // openStore opens PostgreSQL and applies the migrations (under an advisory
-// lock, so replicas may start together), or returns the in-memory store
-// when no database is configured (only allowed with --dev).
+// lock, so replicas may start together) unless told to skip them, or
+// returns the in-memory store when no database is configured (only
+// allowed with --dev).
 func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics prometheus.Registerer) (storage.Store, error) {
 	if cfg.DatabaseURL == "" {
 		logger.Warn("no database configured: using the in-memory store (--dev); nothing survives a restart")
@@ -32,7 +33,12 @@ func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metr
 		ConnMaxLifetime: cfg.DBConnMaxLifetime,
 		ConnMaxIdleTime: cfg.DBConnMaxIdleTime,
 	})
-	if err := postgres.Migrate(ctx, store.DB()); err != nil {
+	if cfg.SkipMigrations {
+		// The migration lock is a session advisory lock: through a
+		// transaction-pooling PgBouncer it would be taken on one server
+		// connection and released (or not) on another.
+		logger.Info("not migrating at start (--skip-migrations): the schema must be current (signet migrate)")
+	} else if err := postgres.Migrate(ctx, store.DB()); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("database migrations: %w", err)
 	}

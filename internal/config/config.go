@@ -75,6 +75,11 @@ type Config struct {
 	// Profiling turns on block and mutex profiling for /debug/pprof on the
 	// admin listener; off by default because sampling them costs.
 	Profiling bool
+	// SkipMigrations makes serve use the schema as it is: migrating takes
+	// a session advisory lock, which a transaction-pooling PgBouncer
+	// cannot hold, so such replicas leave it to `signet migrate` run on a
+	// direct connection.
+	SkipMigrations bool
 
 	// Browser sessions (single sign-on).
 	// SessionRememberFor is how long "remember me" keeps a person signed in.
