@@ -30,6 +30,7 @@ func addAccountFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.Uint32Var(&cfg.Argon2Memory, "argon2-memory", cfg.Argon2Memory, "argon2id memory of new password hashes, in KiB")
 	f.Uint32Var(&cfg.Argon2Time, "argon2-time", cfg.Argon2Time, "argon2id passes of new password hashes")
 	f.Uint8Var(&cfg.Argon2Parallelism, "argon2-parallelism", cfg.Argon2Parallelism, "argon2id lanes of new password hashes")
+	f.Float64Var(&cfg.FailedLoginRate, "failed-login-rate", cfg.FailedLoginRate, "wrong passwords from unknown browsers checked per second per replica before such logins get 429 (0: no bound)")
 	f.IntVar(&cfg.PasswordHashConcurrency, "password-hash-concurrency", cfg.PasswordHashConcurrency, "password hashes run at once (0: one per CPU); more logins briefly queue, then get 429")
 }
 

@@ -141,6 +141,14 @@ type Config struct {
 	// (each takes Argon2Memory); 0 means one per CPU (GOMAXPROCS). Logins
 	// beyond it wait briefly in a bounded queue, then get "busy" (429).
 	PasswordHashConcurrency int
+	// FailedLoginRate bounds, per replica, how many wrong passwords from
+	// browsers not known to the account are checked each second (a burst
+	// of twice that is allowed). Past it, such logins are asked to retry
+	// (429) without hashing, so a flood of wrong passwords from many
+	// addresses cannot take the CPU the token endpoint needs. Correct
+	// passwords do not use it up, and known browsers are never held by
+	// it. 0: no bound.
+	FailedLoginRate float64
 
 	// --- Signing keys (issue 4: rotation, algorithms) ---
 
@@ -261,6 +269,7 @@ func Default() Config {
 		DBConnMaxIdleTime:  5 * time.Minute,
 		RefreshGracePeriod: 5 * time.Second,
 		ClientCacheTTL:     5 * time.Second,
+		FailedLoginRate:    5,
 	}
 }
 
@@ -352,6 +361,7 @@ func (c Config) Validate() error {
 	check(c.Argon2Parallelism < 1, "argon2 parallelism must be at least 1")
 	check(c.Argon2Memory < 8*uint32(max(c.Argon2Parallelism, 1)) || c.Argon2Memory > maxArgon2MemoryKiB,
 		"argon2 memory %d KiB must be from 8 KiB per lane to %d KiB", c.Argon2Memory, maxArgon2MemoryKiB)
+	check(c.FailedLoginRate < 0, "failed login rate must not be negative (0: no bound)")
 	check(c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > maxPasswordHashConcurrency,
 		"password hash concurrency %d must be 0 (one per CPU) to %d", c.PasswordHashConcurrency, maxPasswordHashConcurrency)
 

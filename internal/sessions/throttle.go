@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signet-idp/signet/internal/storage"
@@ -72,7 +73,19 @@ type Throttle struct {
 	ip      ThrottlePolicy
 	cap     ThrottlePolicy
 	now     func() time.Time
+
+	// waiting remembers, on this replica, the keys the database found in
+	// their back-off and until when, so a flood of attempts on them is
+	// refused without a database round trip. It only ever refuses, and
+	// only until the back-off the database computed ends (nothing but a
+	// success, impossible meanwhile, ends one sooner).
+	mu      sync.Mutex
+	waiting map[string]time.Time
 }
+
+// maxWaiting bounds the remembered back-offs (the map starts over when
+// full; the database still refuses what it forgets).
+const maxWaiting = 10000
 
 // NewThrottle returns a Throttle; zero policies take the defaults and a
 // nil clock means time.Now.
@@ -86,7 +99,7 @@ func NewThrottle(store storage.ThrottleStore, account, ip ThrottlePolicy, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Throttle{store: store, account: account, ip: ip, cap: DefaultAccountCapPolicy, now: now}
+	return &Throttle{store: store, account: account, ip: ip, cap: DefaultAccountCapPolicy, now: now, waiting: map[string]time.Time{}}
 }
 
 // WithAccountCap replaces DefaultAccountCapPolicy (tests use a low one).
@@ -216,6 +229,9 @@ type Attempt struct {
 // nothing is counted and Reserve returns the wait (and a nil Attempt).
 func (t *Throttle) Reserve(ctx context.Context, limits ...Limit) (*Attempt, time.Duration, error) {
 	now := t.now().UTC()
+	if wait := t.knownWait(limits, now); wait > 0 {
+		return nil, max(wait, time.Second), nil
+	}
 	req := make([]storage.AttemptLimit, len(limits))
 	for i, l := range limits {
 		req[i] = storage.AttemptLimit{Key: l.Key, Window: l.Policy.Window, Waits: l.Policy.waits()}
@@ -225,9 +241,45 @@ func (t *Throttle) Reserve(ctx context.Context, limits ...Limit) (*Attempt, time
 		return nil, 0, fmt.Errorf("login throttle: %w", err)
 	}
 	if !r.Admitted {
+		t.rememberWaits(req, r.Counters, now)
 		return nil, max(r.Wait, time.Second), nil
 	}
 	return &Attempt{t: t, at: now, limits: limits, previous: r.Previous}, 0, nil
+}
+
+// knownWait is the longest back-off this replica already knows one of the
+// limits' keys to be in (0: none known; the database decides).
+func (t *Throttle) knownWait(limits []Limit, now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var wait time.Duration
+	for _, l := range limits {
+		if until, ok := t.waiting[l.Key]; ok {
+			if until.After(now) {
+				wait = max(wait, until.Sub(now))
+			} else {
+				delete(t.waiting, l.Key)
+			}
+		}
+	}
+	return wait
+}
+
+// rememberWaits notes the keys a refused reservation found in back-off.
+func (t *Throttle) rememberWaits(req []storage.AttemptLimit, counters []storage.LoginAttempts, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, l := range req {
+		if i >= len(counters) {
+			break
+		}
+		if w := l.Wait(counters[i], now); w > 0 {
+			if len(t.waiting) >= maxWaiting {
+				clear(t.waiting)
+			}
+			t.waiting[l.Key] = now.Add(w)
+		}
+	}
 }
 
 // Succeeded records that the password was right: the counters of the

@@ -1,12 +1,15 @@
 package sessions
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/signet-idp/signet/internal/storage"
 )
 
 func TestPolicyDelay(t *testing.T) {
@@ -216,5 +219,54 @@ func TestConcurrentReservationsAdmitFive(t *testing.T) {
 	wg.Wait()
 	if n := admitted.Load(); n != 5 {
 		t.Errorf("%d of 25 concurrent attempts admitted, want 5", n)
+	}
+}
+
+// countingThrottleStore counts reservations that reach storage.
+type countingThrottleStore struct {
+	storage.ThrottleStore
+	reservations int
+}
+
+func (s *countingThrottleStore) ReserveLoginAttempts(ctx context.Context, at time.Time, limits []storage.AttemptLimit) (storage.LoginReservation, error) {
+	s.reservations++
+	return s.ThrottleStore.ReserveLoginAttempts(ctx, at, limits)
+}
+
+// TestRefusalsWithinAKnownBackOffSkipStorage: once storage has refused a
+// key for its back-off, further attempts on it are refused for the rest of
+// that back-off without a round trip, and reach storage again after it.
+func TestRefusalsWithinAKnownBackOffSkipStorage(t *testing.T) {
+	st := &countingThrottleStore{ThrottleStore: newStore(t)}
+	clk := newClock()
+	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now)
+	ctx := t.Context()
+	guesser := th.LoginLimits(AccountKey("u1", "alice"), IPKey("192.0.2.7"), "")
+	for range 5 {
+		if a, _, err := th.Reserve(ctx, guesser...); err != nil || a == nil {
+			t.Fatalf("attempt refused early: %v, %v", a, err)
+		}
+	}
+	if a, w, err := th.Reserve(ctx, guesser...); err != nil || a != nil || w != 30*time.Second {
+		t.Fatalf("sixth attempt: %v, %v, %v; want refused for 30s", a, w, err)
+	}
+	before := st.reservations
+	clk.Advance(10 * time.Second)
+	for range 20 {
+		if a, w, err := th.Reserve(ctx, guesser...); err != nil || a != nil || w != 20*time.Second {
+			t.Fatalf("attempt within the back-off: %v, %v, %v; want refused for 20s", a, w, err)
+		}
+	}
+	if st.reservations != before {
+		t.Fatalf("%d reservations reached storage within a known back-off, want 0", st.reservations-before)
+	}
+	// Other keys are not held by it: the owner from elsewhere.
+	owner := th.LoginLimits(AccountKey("u1", "alice"), IPKey("198.51.100.1"), "")
+	if a, _, err := th.Reserve(ctx, owner...); err != nil || a == nil {
+		t.Fatalf("the owner from another address: %v, %v", a, err)
+	}
+	clk.Advance(21 * time.Second)
+	if a, _, err := th.Reserve(ctx, guesser...); err != nil || a == nil {
+		t.Fatalf("after the back-off: %v, %v", a, err)
 	}
 }

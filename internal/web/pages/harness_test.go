@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -200,6 +201,9 @@ type envOptions struct {
 	registration bool
 	// hashLimits bound the accounts service's password hashing.
 	hashLimits accounts.HashLimits
+	// failedLogins is the allowance of wrong passwords from unknown
+	// browsers (nil: none).
+	failedLogins *rate.Limiter
 }
 
 func newEnv(t *testing.T, opts ...envOptions) *env {
@@ -271,6 +275,8 @@ func newEnv(t *testing.T, opts ...envOptions) *env {
 		Hints:      fakeHints{},
 		Audit:      st,
 		Now:        clk.Now,
+
+		FailedLogins: o.failedLogins,
 	}
 	// Browsers may claim an address (browser.ip), so tests can log in
 	// from several.

@@ -1,6 +1,8 @@
 package pages
 
 import (
+	"fmt"
+	"golang.org/x/time/rate"
 	"net/http"
 	"net/url"
 	"sync"
@@ -162,4 +164,47 @@ func TestBusyHashingAnswers429WithoutCounting(t *testing.T) {
 			t.Errorf("%s: %d failures, want %d", key, a.Failures, want)
 		}
 	}
+}
+
+// TestFailedLoginAllowance: once wrong passwords from unknown browsers,
+// spread over many addresses and accounts, have used up the replica's
+// allowance, further unknown browsers get the busy page without a hash;
+// the owner's known browser still signs in, and right passwords never use
+// the allowance up.
+func TestFailedLoginAllowance(t *testing.T) {
+	// A burst of 3 and next to no refill during the test.
+	e := newEnv(t, envOptions{failedLogins: rate.NewLimiter(rate.Every(time.Hour), 3)})
+	owner := e.browser()
+	owner.ip = "198.51.100.1"
+	wantRedirect(t, owner.login("", "alice", alicePassword, false), HomePath)
+	dropCookie(t, owner, sessions.DefaultCookieName)
+
+	// Right passwords from new browsers do not spend it.
+	for i := range 4 {
+		b := e.browser()
+		b.ip = fmt.Sprintf("198.51.100.%d", 10+i)
+		wantRedirect(t, b.login("", "alice", alicePassword, false), HomePath)
+	}
+	// Three wrong ones, each from its own address, do.
+	for i := range 3 {
+		b := e.browser()
+		b.ip = fmt.Sprintf("203.0.113.%d", i+1)
+		wantStatus(t, b.login("", "alice", "wrong guess", false), http.StatusUnauthorized)
+	}
+	e.hashes.Store(0)
+	for i, password := range []string{"another guess", alicePassword} {
+		b := e.browser()
+		b.ip = fmt.Sprintf("203.0.113.%d", 100+i)
+		p := b.login("", "alice", password, false)
+		wantStatus(t, p, http.StatusTooManyRequests)
+		wantBody(t, p, "Too many people are signing in")
+		if p.header.Get("Retry-After") == "" {
+			t.Error("busy login without Retry-After")
+		}
+	}
+	if h := e.hashes.Load(); h != 0 {
+		t.Errorf("%d passwords hashed past the allowance, want 0", h)
+	}
+	// The owner's known browser is not held by it.
+	wantRedirect(t, owner.login("", "alice", alicePassword, false), HomePath)
 }

@@ -155,8 +155,18 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
+	budget := h.cfg.FailedLogins
+	if device == "" && budget != nil && budget.Tokens() < 1 {
+		// Wrong passwords from unknown browsers have used up this
+		// replica's allowance: a flood is under way.
+		h.refund(c, attempt)
+		return h.busyLogin(c, page)
+	}
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
+		if device == "" && budget != nil {
+			budget.Allow() // spend one of the allowance
+		}
 		// The reserved attempt stays counted as the failure.
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
 		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)

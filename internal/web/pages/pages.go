@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -51,12 +52,17 @@ type Config struct {
 	Throttle *sessions.Throttle
 	// Devices recognises browsers that signed in to an account before
 	// (the lockout policy spares them); nil treats every browser as new.
-	Devices    *sessions.Devices
-	Consents   *sessions.Consents
-	Challenges Challenges
-	Accounts   Accounts
-	Users      Users
-	Clients    Clients
+	Devices *sessions.Devices
+	// FailedLogins is this replica's allowance of wrong passwords checked
+	// for browsers not known to the account: when it is used up, such
+	// logins get the busy page without hashing (a flood of wrong passwords
+	// must not take the CPU other endpoints need). nil: no bound.
+	FailedLogins *rate.Limiter
+	Consents     *sessions.Consents
+	Challenges   Challenges
+	Accounts     Accounts
+	Users        Users
+	Clients      Clients
 	// Hints verifies id_token_hint at logout; nil treats every hint as
 	// invalid.
 	Hints HintVerifier
