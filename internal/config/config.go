@@ -269,7 +269,7 @@ func Default() Config {
 		DBConnMaxIdleTime:  5 * time.Minute,
 		RefreshGracePeriod: 5 * time.Second,
 		ClientCacheTTL:     5 * time.Second,
-		FailedLoginRate:    5,
+		FailedLoginRate:    2,
 	}
 }
 

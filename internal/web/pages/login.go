@@ -155,17 +155,22 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
+	// Wrong passwords from unknown browsers spend the replica's allowance
+	// (after the check, running into debt if checks overlapped, so the
+	// long-run rate holds); while it is spent, such logins are not
+	// checked. Right passwords spend nothing, so any number of people may
+	// sign in at once from new browsers.
 	budget := h.cfg.FailedLogins
-	if device == "" && budget != nil && budget.Tokens() < 1 {
-		// Wrong passwords from unknown browsers have used up this
-		// replica's allowance: a flood is under way.
+	if budget == nil || device != "" {
+		budget = nil
+	} else if budget.TokensAt(h.cfg.Now()) < 1 {
 		h.refund(c, attempt)
 		return h.busyLogin(c, page)
 	}
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		if device == "" && budget != nil {
-			budget.Allow() // spend one of the allowance
+		if budget != nil {
+			budget.ReserveN(h.cfg.Now(), 1) // never cancelled: the debt is the point
 		}
 		// The reserved attempt stays counted as the failure.
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
