@@ -343,7 +343,7 @@ func (c *cluster) loginFlow(rp rpClient, a account, addr string) (tokens, error)
 		default:
 			return tokens{}, fmt.Errorf("unexpected page %s", action)
 		}
-		p, err = c.postForm(browser, action, form)
+		p, err = c.postPatiently(browser, action, form)
 		if err != nil {
 			return tokens{}, err
 		}
@@ -441,6 +441,29 @@ func (c *cluster) signOut(browser *http.Client) error {
 
 func (c *cluster) submitLogin(la loginAttempt, username, password string) (htmlPage, error) {
 	return c.postForm(la.browser, "/login", url.Values{"csrf_token": {la.csrf}, "username": {username}, "password": {password}})
+}
+
+// submitLoginPatiently is submitLogin for a person, who tries again when
+// told that sign-ins are busy (password hashing full, on a machine shared
+// with the rest of the test suite).
+func (c *cluster) submitLoginPatiently(la loginAttempt, username, password string) (htmlPage, error) {
+	return c.postPatiently(la.browser, "/login", url.Values{"csrf_token": {la.csrf}, "username": {username}, "password": {password}})
+}
+
+// busyMarker is in the login page that asks to try again because password
+// hashing is busy (not the throttle's page, which a retry does not help).
+const busyMarker = "Too many people are signing in"
+
+// postPatiently posts a form, and again after the Retry-After while the
+// answer is the busy page (at most ten times).
+func (c *cluster) postPatiently(browser *http.Client, path string, form url.Values) (htmlPage, error) {
+	for i := 0; ; i++ {
+		p, err := c.postForm(browser, path, form)
+		if err != nil || p.status != http.StatusTooManyRequests || !strings.Contains(p.body, busyMarker) || i == 9 {
+			return p, err
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // stats collects outcomes and latencies of concurrent requests.

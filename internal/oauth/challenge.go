@@ -125,7 +125,10 @@ func (s *Challenges) Park(ctx context.Context, r ParkRequest) (string, error) {
 			c.ConsentGiven, c.GrantedScopes = true, slices.Clone(r.Consent)
 		}
 	}
-	if err := s.store.CreateLoginChallenge(ctx, c); err != nil {
+	// The id hashes 256 random bits, so "already exists" can only be this
+	// very row: database/sql resends a statement when the connection
+	// breaks while it is answered, and the first send had committed.
+	if err := s.store.CreateLoginChallenge(ctx, c); err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
 		return "", err
 	}
 	return value, nil

@@ -122,7 +122,10 @@ func New(o Options) (*Provider, error) {
 		GlobalSecret:          global,
 		RotatedGlobalSecrets:  rotated,
 		// Scopes match exactly: "roles" does not grant "roles.admin".
-		ScopeStrategy:                  fosite.ExactScopeStrategy,
+		ScopeStrategy: fosite.ExactScopeStrategy,
+		// Set, not left nil: fosite's getter fills a nil one in on first
+		// use, a data race between concurrent requests.
+		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
 		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
