@@ -12,7 +12,7 @@ import (
 var ErrBusy = errors.New("too many password checks at once; try again shortly")
 
 // DefaultHashMaxWait is how long a login waits for its turn to hash.
-const DefaultHashMaxWait = time.Second
+const DefaultHashMaxWait = 3 * time.Second
 
 // HashLimits bound password hashing, the one costly thing an anonymous
 // request can make Signet do (argon2id with the default parameters takes
@@ -22,8 +22,9 @@ type HashLimits struct {
 	// Concurrency is how many hashes run at once; 0 means
 	// runtime.GOMAXPROCS.
 	Concurrency int
-	// Queue is how many more logins may wait for a turn; 0 means eight
-	// per running hash. Past it a login gets ErrBusy at once.
+	// Queue is how many more logins may wait for a turn; 0 means 32 per
+	// running hash (waiting costs no memory: a burst of people signing in
+	// queues rather than fails). Past it a login gets ErrBusy at once.
 	Queue int
 	// MaxWait is how long a login waits for its turn before ErrBusy; 0
 	// means DefaultHashMaxWait.
@@ -48,7 +49,7 @@ func newHashPool(l HashLimits, onHash func()) *hashPool {
 	}
 	q := l.Queue
 	if q <= 0 {
-		q = 8 * n
+		q = 32 * n
 	}
 	wait := l.MaxWait
 	if wait <= 0 {

@@ -75,13 +75,19 @@ type Throttle struct {
 	now     func() time.Time
 
 	// waiting remembers, on this replica, the keys the database found in
-	// their back-off and until when, so a flood of attempts on them is
-	// refused without a database round trip. It only ever refuses, and
-	// only until the back-off the database computed ends (nothing but a
-	// success, impossible meanwhile, ends one sooner).
+	// their back-off, for at most rememberFor, so a flood of attempts on
+	// them is refused without a database round trip each. It only ever
+	// refuses, and briefly: attempts still in flight when the database
+	// refused may yet succeed and clear or refund the counter (this
+	// replica then forgets the key at once; another replica's success is
+	// seen within rememberFor).
 	mu      sync.Mutex
 	waiting map[string]time.Time
 }
+
+// rememberFor bounds how long a refusal is repeated without asking the
+// database.
+const rememberFor = time.Second
 
 // maxWaiting bounds the remembered back-offs (the map starts over when
 // full; the database still refuses what it forgets).
@@ -277,7 +283,7 @@ func (t *Throttle) rememberWaits(req []storage.AttemptLimit, counters []storage.
 			if len(t.waiting) >= maxWaiting {
 				clear(t.waiting)
 			}
-			t.waiting[l.Key] = now.Add(w)
+			t.waiting[l.Key] = now.Add(min(w, rememberFor))
 		}
 	}
 }
@@ -298,6 +304,11 @@ func (a *Attempt) Refund(ctx context.Context) error {
 
 func (a *Attempt) settle(ctx context.Context, success bool) error {
 	ctx = context.WithoutCancel(ctx)
+	a.t.mu.Lock()
+	for _, l := range a.limits {
+		delete(a.t.waiting, l.Key)
+	}
+	a.t.mu.Unlock()
 	var errs []error
 	for i, l := range a.limits {
 		var err error

@@ -234,8 +234,8 @@ func (s *countingThrottleStore) ReserveLoginAttempts(ctx context.Context, at tim
 }
 
 // TestRefusalsWithinAKnownBackOffSkipStorage: once storage has refused a
-// key for its back-off, further attempts on it are refused for the rest of
-// that back-off without a round trip, and reach storage again after it.
+// key for its back-off, further attempts on it within a second are
+// refused without a round trip; later ones ask storage again.
 func TestRefusalsWithinAKnownBackOffSkipStorage(t *testing.T) {
 	st := &countingThrottleStore{ThrottleStore: newStore(t)}
 	clk := newClock()
@@ -251,14 +251,21 @@ func TestRefusalsWithinAKnownBackOffSkipStorage(t *testing.T) {
 		t.Fatalf("sixth attempt: %v, %v, %v; want refused for 30s", a, w, err)
 	}
 	before := st.reservations
-	clk.Advance(10 * time.Second)
+	clk.Advance(500 * time.Millisecond)
 	for range 20 {
-		if a, w, err := th.Reserve(ctx, guesser...); err != nil || a != nil || w != 20*time.Second {
-			t.Fatalf("attempt within the back-off: %v, %v, %v; want refused for 20s", a, w, err)
+		if a, _, err := th.Reserve(ctx, guesser...); err != nil || a != nil {
+			t.Fatalf("attempt within the back-off: %v, %v; want refused", a, err)
 		}
 	}
 	if st.reservations != before {
-		t.Fatalf("%d reservations reached storage within a known back-off, want 0", st.reservations-before)
+		t.Fatalf("%d reservations reached storage within a second of a refusal, want 0", st.reservations-before)
+	}
+	clk.Advance(9500 * time.Millisecond)
+	if a, w, err := th.Reserve(ctx, guesser...); err != nil || a != nil || w != 20*time.Second {
+		t.Fatalf("attempt later in the back-off: %v, %v, %v; want refused for 20s", a, w, err)
+	}
+	if st.reservations != before+1 {
+		t.Fatalf("a refusal a second later did not ask storage again")
 	}
 	// Other keys are not held by it: the owner from elsewhere.
 	owner := th.LoginLimits(AccountKey("u1", "alice"), IPKey("198.51.100.1"), "")
@@ -268,5 +275,33 @@ func TestRefusalsWithinAKnownBackOffSkipStorage(t *testing.T) {
 	clk.Advance(21 * time.Second)
 	if a, _, err := th.Reserve(ctx, guesser...); err != nil || a == nil {
 		t.Fatalf("after the back-off: %v, %v", a, err)
+	}
+}
+
+// TestSuccessForgetsARememberedRefusal: attempts still in flight when one
+// was refused may succeed; this replica then asks storage again at once
+// rather than repeating the refusal.
+func TestSuccessForgetsARememberedRefusal(t *testing.T) {
+	st := &countingThrottleStore{ThrottleStore: newStore(t)}
+	clk := newClock()
+	th := NewThrottle(st, ThrottlePolicy{}, ThrottlePolicy{}, clk.Now)
+	ctx := t.Context()
+	owner := th.LoginLimits(AccountKey("u1", "alice"), IPKey("192.0.2.7"), "")
+	var inFlight []*Attempt
+	for range 5 {
+		a, _, err := th.Reserve(ctx, owner...)
+		if err != nil || a == nil {
+			t.Fatalf("attempt refused early: %v, %v", a, err)
+		}
+		inFlight = append(inFlight, a)
+	}
+	if a, _, _ := th.Reserve(ctx, owner...); a != nil {
+		t.Fatal("a sixth concurrent attempt was admitted")
+	}
+	if err := inFlight[0].Succeeded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, err := th.Reserve(ctx, owner...); err != nil || a == nil {
+		t.Fatalf("after a success cleared the account's counter: %v, %v; want admitted", a, err)
 	}
 }
