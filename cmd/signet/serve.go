@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime"
 	"strings"
 	"sync"
@@ -242,6 +243,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 			}
 		}()
 	}
+	// Start-up (migrations parsed by goose, keys loaded or generated) left
+	// tens of MB of garbage the runtime would hand back to the OS only
+	// minutes later: give it back now, so an idle replica stays small.
+	debug.FreeOSMemory()
 	logger.Info("signet is serving", "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
 	if hooks.started != nil {
 		hooks.started(publicLn.Addr().String(), adminLn.Addr().String(), d)
