@@ -253,6 +253,14 @@ func (t *Throttle) Reserve(ctx context.Context, limits ...Limit) (*Attempt, time
 	return &Attempt{t: t, at: now, limits: limits, previous: r.Previous}, 0, nil
 }
 
+// Remembered reports whether this replica is repeating a refusal of one of
+// the limits' keys without asking the database: the refusal was already
+// logged and audited when the database made it, so a flood of attempts
+// need not write a line and an audit row each.
+func (t *Throttle) Remembered(limits ...Limit) bool {
+	return t.knownWait(limits, t.now().UTC()) > 0
+}
+
 // knownWait is the longest back-off this replica already knows one of the
 // limits' keys to be in (0: none known; the database decides).
 func (t *Throttle) knownWait(limits []Limit, now time.Time) time.Duration {

@@ -143,13 +143,19 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	device := h.cfg.Devices.Known(c.Request(), userID)
 	limits := h.cfg.Throttle.LoginLimits(sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c)), device)
+	remembered := h.cfg.Throttle.Remembered(limits...)
 	attempt, wait, err := h.cfg.Throttle.Reserve(ctx, limits...)
 	if err != nil {
 		return h.fail(c, err)
 	}
 	if attempt == nil {
-		h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "known_device", device != "", "wait", wait.Round(time.Second).String())
-		h.audit(c, orUnknown(userID), audit.LoginLockout, "", nil)
+		if remembered {
+			// Logged and audited when the database refused it, a moment ago.
+			h.cfg.Logger.DebugContext(ctx, "login throttled (again)", "user_id", userID, "ip", h.clientIP(c))
+		} else {
+			h.cfg.Logger.WarnContext(ctx, "login throttled", "user_id", userID, "ip", h.clientIP(c), "known_device", device != "", "wait", wait.Round(time.Second).String())
+			h.audit(c, orUnknown(userID), audit.LoginLockout, "", nil)
+		}
 		setRetryAfter(c, wait)
 		page.Error = msgThrottled(wait)
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
