@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +42,10 @@ type hashPool struct {
 	maxWait time.Duration
 	// onHash, when set, is called as each hash starts (tests count them).
 	onHash func()
+	// released is when hash memory was last handed back (UnixNano);
+	// releasing is set while a release is scheduled.
+	released  atomic.Int64
+	releasing atomic.Bool
 }
 
 func newHashPool(l HashLimits, onHash func()) *hashPool {
@@ -94,5 +100,26 @@ func (p *hashPool) run(ctx context.Context, patient bool, fn func()) error {
 		p.onHash()
 	}
 	fn()
+	p.afterHash()
 	return nil
+}
+
+// releaseEvery spaces out the returns of hash memory to the OS.
+const releaseEvery = 10 * time.Second
+
+// afterHash hands the memory of finished hashes back to the OS once no
+// other hash is waiting or running (a burst of logins is over), at most
+// every releaseEvery. Each hash leaves --argon2-memory of garbage that the
+// runtime would otherwise keep for minutes, so an idle replica would stay
+// at its peak size.
+func (p *hashPool) afterHash() {
+	if len(p.slots) > 1 || len(p.tickets) > 1 || !p.releasing.CompareAndSwap(false, true) {
+		return
+	}
+	wait := time.Until(time.Unix(0, p.released.Load()).Add(releaseEvery))
+	time.AfterFunc(max(wait, 0), func() {
+		p.released.Store(time.Now().UnixNano())
+		p.releasing.Store(false)
+		debug.FreeOSMemory()
+	})
 }
