@@ -176,6 +176,20 @@ func TestTokenEndpointRoundTrips(t *testing.T) {
 	}
 }
 
+// refreshGrant makes a client and a signed-in user's grant and returns
+// the client and the grant's refresh token.
+func (e *env) refreshGrant() (testClient, string) {
+	e.t.Helper()
+	c := e.client(nil)
+	u := e.user()
+	v, ch := pkcePair()
+	st, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
+	if st != http.StatusOK {
+		e.t.Fatalf("exchange: %d %v", st, tok)
+	}
+	return c, tok["refresh_token"].(string)
+}
+
 // raceRefresh presents one refresh token n times at once and returns each
 // answer.
 func (e *env) raceRefresh(c testClient, rt string, n int) ([]int, []map[string]interface{}) {
@@ -203,11 +217,7 @@ func TestConcurrentRefreshWithinGrace(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newEnv(t, st.open(t))
-			c := e.client(nil)
-			u := e.user()
-			v, ch := pkcePair()
-			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
-			rt := tok["refresh_token"].(string)
+			c, rt := e.refreshGrant()
 
 			statuses, bodies := e.raceRefresh(c, rt, 20)
 			var pair [2]string
@@ -256,11 +266,7 @@ func TestRefreshReplayAfterGraceRevokes(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newEnv(t, st.open(t))
-			c := e.client(nil)
-			u := e.user()
-			v, ch := pkcePair()
-			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
-			rt := tok["refresh_token"].(string)
+			c, rt := e.refreshGrant()
 			s, next := e.refresh(c, rt)
 			if s != http.StatusOK {
 				t.Fatalf("refresh: %d %v", s, next)
@@ -293,11 +299,7 @@ func TestConcurrentRefreshOneWinsWithoutGrace(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
 			e := newEnvGrace(t, st.open(t), 0)
-			c := e.client(nil)
-			u := e.user()
-			v, ch := pkcePair()
-			_, tok := e.exchange(c, e.codeFor(c, u, authorizeParams(c, ch)), v)
-			rt := tok["refresh_token"].(string)
+			c, rt := e.refreshGrant()
 
 			statuses, bodies := e.raceRefresh(c, rt, 8)
 			winners := 0
