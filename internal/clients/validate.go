@@ -72,7 +72,7 @@ func ValidateRedirectURI(field, raw string) error {
 		return bad("must be valid UTF-8")
 	}
 	for _, r := range raw {
-		if r <= ' ' || r == 0x7f || unicode.IsSpace(r) {
+		if r <= ' ' || unicode.IsControl(r) || unicode.IsSpace(r) {
 			return bad("must not contain spaces or control characters")
 		}
 	}
