@@ -133,12 +133,11 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 	}
 }
 
-// TestGracefulShutdown: a request in flight when the server is told to
-// stop still gets its answer, and the write it asked for happens.
-func TestGracefulShutdown(t *testing.T) {
-	ts := startTestServer(t, withMemoryStore())
-	// A body sent in two halves keeps the request in flight across the
-	// shutdown signal.
+// startRoleCreation posts the first half of a role creation to the admin
+// API, so the request stays in flight until the rest is written to pw
+// (the role's name and the closing brace) and pw closed; done receives
+// the answer's status (-1 when the request failed).
+func startRoleCreation(ts *testServer) (*io.PipeWriter, <-chan int) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
@@ -151,6 +150,16 @@ func TestGracefulShutdown(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	_, _ = pw.Write([]byte(`{"name":`))
+	return pw, done
+}
+
+// TestGracefulShutdown: a request in flight when the server is told to
+// stop still gets its answer, and the write it asked for happens.
+func TestGracefulShutdown(t *testing.T) {
+	ts := startTestServer(t, withMemoryStore())
+	// A body sent in two halves keeps the request in flight across the
+	// shutdown signal.
+	pw, done := startRoleCreation(ts)
 	time.Sleep(300 * time.Millisecond)
 	stopped := make(chan struct{})
 	go func() { ts.Stop(); close(stopped) }()
@@ -281,18 +290,7 @@ func TestShutdownDrainsFirst(t *testing.T) {
 	if code, _ := getStatus(t, ts.PublicURL+"/health/ready"); code != http.StatusOK {
 		t.Fatalf("ready before shutdown = %d, want 200", code)
 	}
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	go func() {
-		resp, err := http.Post(ts.AdminURL+"/admin/roles", "application/json", pr)
-		if err != nil {
-			done <- -1
-			return
-		}
-		resp.Body.Close()
-		done <- resp.StatusCode
-	}()
-	_, _ = pw.Write([]byte(`{"name":`))
+	pw, done := startRoleCreation(ts)
 
 	stopped := make(chan struct{})
 	go func() { ts.Stop(); close(stopped) }()
