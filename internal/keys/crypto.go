@@ -45,14 +45,23 @@ func newGCM(secret []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-// encryptPrivate seals the PKCS#8 form of priv: version byte, nonce,
-// ciphertext. The kid is the additional data, so a ciphertext cannot be
-// moved to another key's row.
+// encryptPrivate seals the PKCS#8 form of priv. The kid is the additional
+// data, so a ciphertext cannot be moved to another key's row.
 func encryptPrivate(priv crypto.Signer, kid string, secret []byte) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
 		return nil, fmt.Errorf("encode private key: %w", err)
 	}
+	return Seal(der, []byte(kid), secret)
+}
+
+// Seal encrypts plaintext at rest with the key derived from the global
+// secret (AES-256-GCM): version byte, nonce, ciphertext. Other secrets kept
+// in the database (TOTP seeds, connector client secrets) use it so that one
+// secret, and one rotation story, protects everything. aad binds the
+// ciphertext to its row (its id): a sealed value copied into another row does
+// not open.
+func Seal(plaintext, aad, secret []byte) ([]byte, error) {
 	gcm, err := newGCM(secret)
 	if err != nil {
 		return nil, err
@@ -62,7 +71,34 @@ func encryptPrivate(priv crypto.Signer, kid string, secret []byte) ([]byte, erro
 		return nil, fmt.Errorf("random nonce: %w", err)
 	}
 	out := append([]byte{formatV1}, nonce...)
-	return gcm.Seal(out, nonce, der, []byte(kid)), nil
+	return gcm.Seal(out, nonce, plaintext, aad), nil
+}
+
+// OpenSealed decrypts what Seal produced with the first of secrets that fits
+// (the current secret first, then old ones) and says which one did (0: the
+// current secret), so callers can re-seal values still under an old secret.
+func OpenSealed(sealed, aad []byte, secrets [][]byte) ([]byte, int, error) {
+	for i, s := range secrets {
+		if plain, err := openSealed(sealed, aad, s); err == nil {
+			return plain, i, nil
+		}
+	}
+	return nil, -1, errUndecryptableValue
+}
+
+// errUndecryptableValue: no configured secret opens a sealed value.
+var errUndecryptableValue = errors.New("the sealed value does not decrypt with the configured secret or old secrets")
+
+func openSealed(sealed, aad, secret []byte) ([]byte, error) {
+	gcm, err := newGCM(secret)
+	if err != nil {
+		return nil, err
+	}
+	if len(sealed) < 1+gcm.NonceSize() || sealed[0] != formatV1 {
+		return nil, errors.New("unknown encrypted format")
+	}
+	nonce, ct := sealed[1:1+gcm.NonceSize()], sealed[1+gcm.NonceSize():]
+	return gcm.Open(nil, nonce, ct, aad)
 }
 
 // decryptPrivate opens k's private key with the first secret that fits and
@@ -81,15 +117,7 @@ func decryptPrivate(k *storage.SigningKey, secrets [][]byte) (crypto.Signer, int
 var errUndecryptable = errors.New("the private key does not decrypt with the configured secret or old secrets")
 
 func openPrivate(sealed []byte, kid string, secret []byte) (crypto.Signer, error) {
-	gcm, err := newGCM(secret)
-	if err != nil {
-		return nil, err
-	}
-	if len(sealed) < 1+gcm.NonceSize() || sealed[0] != formatV1 {
-		return nil, errors.New("unknown encrypted key format")
-	}
-	nonce, ct := sealed[1:1+gcm.NonceSize()], sealed[1+gcm.NonceSize():]
-	der, err := gcm.Open(nil, nonce, ct, []byte(kid))
+	der, err := openSealed(sealed, []byte(kid), secret)
 	if err != nil {
 		return nil, err
 	}
