@@ -39,7 +39,21 @@ CREATE TABLE mfa_recovery_codes (
     PRIMARY KEY (user_id, hash)
 );
 
+-- WebAuthn ceremonies in progress, by the SHA-256 of their challenge,
+-- consumed by DELETE … RETURNING (single use). user_id is empty for a
+-- passwordless sign-in, hence no foreign key.
+CREATE TABLE mfa_webauthn_challenges (
+    id          text PRIMARY KEY,
+    purpose     text NOT NULL,
+    user_id     text NOT NULL DEFAULT '',
+    data        bytea NOT NULL,
+    created_at  timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
+CREATE INDEX mfa_webauthn_challenges_expires_at_idx ON mfa_webauthn_challenges (expires_at);
+
 -- +goose Down
+DROP TABLE mfa_webauthn_challenges;
 DROP TABLE mfa_recovery_codes;
 DROP TABLE mfa_passkeys;
 DROP TABLE mfa_totp;

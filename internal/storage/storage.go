@@ -525,8 +525,8 @@ const (
 	PurposeWebAuthnPasswordless = "webauthn_passwordless"
 )
 
-// ActionToken is a single-use token: a link's (e-mail verification,
-// password reset) or a WebAuthn challenge's.
+// ActionToken is a single-use link token (e-mail verification, password
+// reset).
 type ActionToken struct {
 	// Hash is the SHA-256 (hex) of the token sent in the link.
 	Hash    string
@@ -614,6 +614,24 @@ type Passkey struct {
 	LastUsedAt time.Time
 }
 
+// WebAuthnChallenge is one WebAuthn ceremony (registration or sign-in)
+// between its options and the authenticator's answer: single-use and
+// short-lived.
+type WebAuthnChallenge struct {
+	// ID is the SHA-256 (hex) of the challenge.
+	ID string
+	// Purpose tells the ceremonies apart (registration, second factor,
+	// passwordless sign-in); a challenge answers only its own.
+	Purpose string
+	// UserID is who the ceremony is for; empty for a passwordless sign-in,
+	// where the authenticator names the user.
+	UserID string
+	// Data is the library's ceremony state (JSON): no secret.
+	Data      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // MFAStatus summarises a user's second factors.
 type MFAStatus struct {
 	TOTP          bool
@@ -668,6 +686,17 @@ type MFAStore interface {
 	// ConsumeRecoveryCode deletes the code; ErrNotFound when the user has
 	// no such unused code, so exactly one caller wins.
 	ConsumeRecoveryCode(ctx context.Context, userID, hash string) error
+
+	// CreateWebAuthnChallenge stores a ceremony's challenge;
+	// ErrAlreadyExists for a duplicate id.
+	CreateWebAuthnChallenge(ctx context.Context, c WebAuthnChallenge) error
+	// ConsumeWebAuthnChallenge deletes and returns it; ErrNotFound when
+	// absent or already used, so exactly one caller wins. Expiry is the
+	// caller's to check.
+	ConsumeWebAuthnChallenge(ctx context.Context, id string) (WebAuthnChallenge, error)
+	// DeleteExpiredWebAuthnChallenges deletes up to limit challenges that
+	// expired before the given time and returns how many it deleted.
+	DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// MFAStatus summarises the users' factors (absent users: zero).
 	MFAStatus(ctx context.Context, userIDs []string) (map[string]MFAStatus, error)

@@ -44,6 +44,7 @@ type state struct {
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
 	mfa          map[string]*mfaRecords // user id → their second factors
+	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
 }
@@ -75,6 +76,7 @@ func New() *Store {
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
 		mfa:          map[string]*mfaRecords{},
+		webauthn:     map[string]storage.WebAuthnChallenge{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -98,6 +100,7 @@ func (d *state) clone() *state {
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
 		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
+		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
 	}

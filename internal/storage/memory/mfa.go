@@ -310,3 +310,41 @@ func (s *Store) DeleteUserMFA(ctx context.Context, userID string) error {
 		return nil
 	})
 }
+
+// CreateWebAuthnChallenge stores a ceremony's challenge.
+func (s *Store) CreateWebAuthnChallenge(ctx context.Context, c storage.WebAuthnChallenge) error {
+	if err := checkText(c); err != nil {
+		return fmt.Errorf("create webauthn challenge: %w", err)
+	}
+	return s.do(ctx, func(d *state) error {
+		if _, ok := d.webauthn[c.ID]; ok {
+			return fmt.Errorf("create webauthn challenge: %w", storage.ErrAlreadyExists)
+		}
+		c.Data = bin(c.Data)
+		c.CreatedAt, c.ExpiresAt = ts(c.CreatedAt), ts(c.ExpiresAt)
+		d.webauthn[c.ID] = c
+		return nil
+	})
+}
+
+// ConsumeWebAuthnChallenge deletes and returns the challenge.
+func (s *Store) ConsumeWebAuthnChallenge(ctx context.Context, id string) (storage.WebAuthnChallenge, error) {
+	var out storage.WebAuthnChallenge
+	err := s.do(ctx, func(d *state) error {
+		c, ok := d.webauthn[id]
+		if !ok {
+			return fmt.Errorf("consume webauthn challenge: %w", storage.ErrNotFound)
+		}
+		delete(d.webauthn, id)
+		out = c
+		out.Data = bin(c.Data)
+		return nil
+	})
+	return out, err
+}
+
+// DeleteExpiredWebAuthnChallenges deletes up to limit expired challenges.
+func (s *Store) DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
+	return sweep(ctx, s, func(d *state) map[string]storage.WebAuthnChallenge { return d.webauthn }, before, limit,
+		func(v storage.WebAuthnChallenge) time.Time { return v.ExpiresAt })
+}

@@ -252,3 +252,47 @@ func (s *Store) DeleteUserMFA(ctx context.Context, userID string) error {
 		return nil
 	})
 }
+
+const webauthnChallengeColumns = `id, purpose, user_id, data, created_at, expires_at`
+
+type webauthnChallengeRow struct {
+	ID        string    `db:"id"`
+	Purpose   string    `db:"purpose"`
+	UserID    string    `db:"user_id"`
+	Data      []byte    `db:"data"`
+	CreatedAt time.Time `db:"created_at"`
+	ExpiresAt time.Time `db:"expires_at"`
+}
+
+// CreateWebAuthnChallenge stores a ceremony's challenge.
+func (s *Store) CreateWebAuthnChallenge(ctx context.Context, c storage.WebAuthnChallenge) error {
+	_, err := s.write(ctx, `INSERT INTO mfa_webauthn_challenges (`+webauthnChallengeColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.Purpose, c.UserID, c.Data, c.CreatedAt, c.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("create webauthn challenge: %w", mapErr(err))
+	}
+	return nil
+}
+
+// ConsumeWebAuthnChallenge deletes and returns the challenge in one
+// statement.
+func (s *Store) ConsumeWebAuthnChallenge(ctx context.Context, id string) (storage.WebAuthnChallenge, error) {
+	var r webauthnChallengeRow
+	err := s.get(ctx, &r, `DELETE FROM mfa_webauthn_challenges WHERE id = $1 RETURNING `+webauthnChallengeColumns, id)
+	if err != nil {
+		return storage.WebAuthnChallenge{}, fmt.Errorf("consume webauthn challenge: %w", mapErr(err))
+	}
+	return storage.WebAuthnChallenge{
+		ID: r.ID, Purpose: r.Purpose, UserID: r.UserID, Data: r.Data,
+		CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
+	}, nil
+}
+
+// DeleteExpiredWebAuthnChallenges deletes up to limit expired challenges.
+func (s *Store) DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := s.deleteExpiredBatch(ctx, "mfa_webauthn_challenges", before, limit)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired webauthn challenges: %w", err)
+	}
+	return n, nil
+}

@@ -182,3 +182,40 @@ func mfaCases() []testCase {
 		}},
 	}
 }
+
+func webauthnCases() []testCase {
+	sample := func(id string, exp time.Duration) storage.WebAuthnChallenge {
+		return storage.WebAuthnChallenge{ID: id, Purpose: "webauthn_login", UserID: "u-alice",
+			Data: []byte(`{"challenge":"` + id + `"}`), CreatedAt: at(0), ExpiresAt: at(exp)}
+	}
+	return []testCase{
+		{"challenges are single use", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			must(t, s.CreateWebAuthnChallenge(ctx, sample("c1", time.Minute)), "create")
+			wantErr(t, s.CreateWebAuthnChallenge(ctx, sample("c1", time.Minute)), storage.ErrAlreadyExists, "duplicate")
+			passwordless := sample("c2", time.Minute)
+			passwordless.UserID = ""
+			must(t, s.CreateWebAuthnChallenge(ctx, passwordless), "create without a user")
+			got, err := s.ConsumeWebAuthnChallenge(ctx, "c1")
+			must(t, err, "consume")
+			wantEqual(t, got, sample("c1", time.Minute), "consumed challenge")
+			_, err = s.ConsumeWebAuthnChallenge(ctx, "c1")
+			wantErr(t, err, storage.ErrNotFound, "consume twice")
+			got, err = s.ConsumeWebAuthnChallenge(ctx, "c2")
+			must(t, err, "consume passwordless")
+			wantEqual(t, got, passwordless, "passwordless challenge")
+		}},
+		{"expired challenges are swept", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			must(t, s.CreateWebAuthnChallenge(ctx, sample("old", time.Minute)), "create old")
+			must(t, s.CreateWebAuthnChallenge(ctx, sample("new", time.Hour)), "create new")
+			n, err := s.DeleteExpiredWebAuthnChallenges(ctx, at(2*time.Minute), 10)
+			must(t, err, "sweep")
+			wantEqual(t, n, 1, "swept")
+			_, err = s.ConsumeWebAuthnChallenge(ctx, "old")
+			wantErr(t, err, storage.ErrNotFound, "old after sweep")
+			_, err = s.ConsumeWebAuthnChallenge(ctx, "new")
+			must(t, err, "new after sweep")
+		}},
+	}
+}

@@ -38,6 +38,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
 		{"mfa", mfaCases()},
+		{"webauthn_challenges", webauthnCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}
