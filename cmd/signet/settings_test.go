@@ -81,17 +81,17 @@ brand-name:
 				t.Fatal(err)
 			}
 			want := map[string]string{
-				"issuer":               "https://file.example.com",                                                     // file
-				"listen":               ":3333",                                                                        // env over file
-				"admin-listen":         "127.0.0.1:2222",                                                               // file
-				"log-level":            "error",                                                                        // flag over env and file
+				"issuer":               "https://file.example.com",                                                      // file
+				"listen":               ":3333",                                                                         // env over file
+				"admin-listen":         "127.0.0.1:2222",                                                                // file
+				"log-level":            "error",                                                                         // flag over env and file
 				"old-secrets":          "[first-old-secret-0123456789abcdefghij,second-old-secret-0123456789abcdefghi]", // YAML list
-				"trusted-proxies":      "[10.0.0.0/8,192.168.0.0/16]",                                                  // comma list
+				"trusted-proxies":      "[10.0.0.0/8,192.168.0.0/16]",                                                   // comma list
 				"registration":         "true",
 				"db-max-open-conns":    "40",
 				"refresh-grace-period": "10s",
 				"signing-algorithms":   "[RS256,ES256]",
-				"brand-name":           "",      // "key:" with no value keeps the default
+				"brand-name":           "",         // "key:" with no value keeps the default
 				"key-rotation-period":  "720h0m0s", // not in the file: default
 			}
 			names := make([]string, 0, len(want))
