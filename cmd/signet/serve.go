@@ -37,6 +37,11 @@ import (
 
 func newServeCmd() *cobra.Command {
 	cfg := config.Default()
+	return newServeCmdWith(&cfg)
+}
+
+// newServeCmdWith binds serve's flags to cfg (tests read it back).
+func newServeCmdWith(cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the public listener (OAuth2/OIDC endpoints and pages) and the admin listener",
@@ -48,10 +53,11 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, logger, serveHooks{})
+			return serve(ctx, *cfg, logger, serveHooks{})
 		},
 	}
-	addServerFlags(cmd, &cfg)
+	addServerFlags(cmd, cfg)
+	addConfigFlag(cmd)
 	cmd.Flags().BoolVar(&cfg.Dev, "dev", false, "development mode: in-memory store when no database is set, demo client and users, e-mails to the log, generated secret")
 	f := cmd.Flags()
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
