@@ -11,6 +11,7 @@ import (
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/storage"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
@@ -31,6 +32,7 @@ func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error
 type accountServices struct {
 	accounts *accounts.Service
 	audit    *audit.Service
+	mfa      *mfa.Service
 }
 
 // newAccounts builds the accounts service and the audit log as every
@@ -61,7 +63,11 @@ func newAccounts(d serverDeps) (accountServices, error) {
 		VerificationTokenLifespan: d.cfg.VerificationTokenLifespan,
 		ResetTokenLifespan:        d.cfg.ResetTokenLifespan,
 	})
-	return accountServices{accounts: acc, audit: au}, nil
+	factors, err := newMFA(d, au)
+	if err != nil {
+		return accountServices{}, err
+	}
+	return accountServices{accounts: acc, audit: au, mfa: factors}, nil
 }
 
 // newMailSender sends by SMTP when a host is configured. With --dev mails,

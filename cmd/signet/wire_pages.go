@@ -29,6 +29,10 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 	if err != nil {
 		return err
 	}
+	twoFactor, err := newTwoFactorPages(d, svc.mfa)
+	if err != nil {
+		return err
+	}
 	h, err := pages.New(pages.Config{
 		Render:       rd,
 		Sessions:     sm,
@@ -45,6 +49,7 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		Signup:       acc,
 		Recovery:     acc,
 		Account:      acc,
+		TwoFactor:    twoFactor,
 		IsAdmin:      storeIsAdmin(d.store),
 		Logger:       d.logger,
 		Secure:       d.cfg.IssuerIsHTTPS(),

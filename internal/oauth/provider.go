@@ -202,6 +202,10 @@ type Grant struct {
 	// was created): fosite checks prompt=login and max_age against it.
 	RequestedAt time.Time
 	Nonce       string
+	// AMR and ACR are the browser session's authentication methods and
+	// class (the `amr` and `acr` claims; empty: not sent).
+	AMR []string
+	ACR string
 }
 
 // NewUserSession reads the user (and roles, when granted) and returns the
@@ -223,6 +227,9 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	c.AuthTime = g.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = g.RequestedAt.UTC().Truncate(time.Second)
 	c.Nonce = g.Nonce
+	// fosite writes these two itself (amr put in Extra would be dropped).
+	c.AuthenticationMethodsReferences = slices.Clone(g.AMR)
+	c.AuthenticationContextClassReference = g.ACR
 	s.setClaims(granted)
 	return s, nil
 }

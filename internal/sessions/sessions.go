@@ -146,6 +146,10 @@ type StartInput struct {
 	Remember  bool
 	UserAgent string
 	IP        string
+	// AMR are the authentication methods used (RFC 8176), ACR the class
+	// they reach; ID tokens of the session carry both.
+	AMR []string
+	ACR string
 }
 
 // Start creates a fresh session for a person who just authenticated and
@@ -176,6 +180,8 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, in StartInput) (
 		Remember:   in.Remember,
 		UserAgent:  truncate(in.UserAgent, 512),
 		IP:         truncate(in.IP, 64),
+		AMR:        in.AMR,
+		ACR:        in.ACR,
 	}
 	if in.Remember {
 		s.ExpiresAt = now.Add(m.opts.RememberFor)

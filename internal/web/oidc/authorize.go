@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/oauth"
 )
 
@@ -60,7 +61,13 @@ func (h *Handler) authorize(c echo.Context) error {
 	if found {
 		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
 		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
-			park.Login = &l
+			ok, err := h.strongEnough(ctx, ar, r.Form, bs)
+			if err != nil {
+				return h.authorizeErrorPage(c, err)
+			}
+			if ok {
+				park.Login = &l
+			}
 		}
 	}
 
@@ -83,6 +90,8 @@ func (h *Handler) authorize(c echo.Context) error {
 				AuthTime:    park.Login.AuthTime,
 				RequestedAt: h.now(),
 				Nonce:       r.Form.Get("nonce"),
+				AMR:         bs.AMR,
+				ACR:         bs.ACR,
 			}, park.RequestedScopes)
 		}
 		if slices.Contains(prompt, "none") {
@@ -95,6 +104,22 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, h.loginPath+"?login_challenge="+url.QueryEscape(value))
+}
+
+// strongEnough reports whether the browser session's sign-in satisfies the
+// second factor the request, the client or the user's policy requires.
+func (h *Handler) strongEnough(ctx context.Context, ar fosite.AuthorizeRequester, form url.Values, bs BrowserSession) (bool, error) {
+	if mfa.TwoFactor(bs.ACR) {
+		return true, nil
+	}
+	if c, ok := ar.GetClient().(*oauth.Client); ok && oauth.RequiresSecondFactor(form, c.Client) {
+		return false, nil
+	}
+	if h.mfaPolicy == nil || bs.Subject == "" {
+		return true, nil
+	}
+	required, err := h.mfaPolicy.Required(ctx, bs.Subject)
+	return !required, err
 }
 
 // consentKnown reports whether consent needs no page: a first-party
@@ -226,15 +251,17 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
+	var bs BrowserSession
 	if ch.SessionID != "" {
-		bs, found, err := h.sessions.Current(r)
+		cur, found, err := h.sessions.Current(r)
 		if err != nil {
 			return h.authorizeErrorPage(c, err)
 		}
-		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
+		if (found && cur.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
 		}
+		bs = cur
 	}
 
 	form, err := url.ParseQuery(ch.Form)
@@ -259,12 +286,21 @@ func (h *Handler) resume(c echo.Context) error {
 	if !ch.ConsentGiven {
 		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The person did not allow the application access."))
 	}
+	// The login pages step a password-only session up; a challenge that
+	// reaches here without it was not completed as the request demands.
+	if ok, err := h.strongEnough(ctx, ar, form, bs); err != nil {
+		return h.authorizeErrorPage(c, err)
+	} else if !ok && ch.SessionID != "" {
+		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The sign-in did not use the second factor the request requires."))
+	}
 	return h.issueCode(ctx, c, ar, oauth.Grant{
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
+		AMR:         bs.AMR,
+		ACR:         bs.ACR,
 	}, ch.GrantedScopes)
 }
 

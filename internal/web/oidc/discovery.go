@@ -14,6 +14,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/oauth"
 )
 
@@ -40,10 +41,13 @@ type discovery struct {
 	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
-	PromptValuesSupported             []string `json:"prompt_values_supported"`
-	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported         bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	// ACRValuesSupported: the one-factor and two-factor classes that
+	// acr_values may ask for and the acr claim says.
+	ACRValuesSupported           []string `json:"acr_values_supported"`
+	PromptValuesSupported        []string `json:"prompt_values_supported"`
+	ClaimsParameterSupported     bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported    bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported bool     `json:"request_uri_parameter_supported"`
 	// RFC 9207: every authorization response carries iss.
 	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
@@ -70,6 +74,7 @@ func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 		IntrospectionAuthMethodsSupported:          []string{"client_secret_basic"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		ClaimsSupported:                            oauth.SupportedClaims(),
+		ACRValuesSupported:                         mfa.SupportedACRValues(),
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseISSParameterSupported: true,
 	}

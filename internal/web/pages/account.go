@@ -117,6 +117,13 @@ func (h *Handler) accountPage(c echo.Context, s storage.Session) (render.Account
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 	}
+	if tf := h.cfg.TwoFactor; tf != nil {
+		st, err := tf.Factors.Status(ctx, u.ID)
+		if err != nil {
+			return render.AccountPage{}, err
+		}
+		page.TwoFactor, page.TwoFactorOn = true, st.Enrolled()
+	}
 	for _, a := range apps {
 		page.Apps = append(page.Apps, render.AccountApp{
 			ClientID: a.ClientID, Name: a.ClientName, Scopes: describeScopes(a.Scopes), GrantedAt: a.GrantedAt,

@@ -74,6 +74,10 @@ type Config struct {
 	Recovery Recovery
 	// Account serves /account; nil leaves it out.
 	Account AccountSettings
+	// TwoFactor turns on two-factor sign-in (authenticator apps, passkeys,
+	// recovery codes) and the account's settings for it; nil leaves it
+	// out.
+	TwoFactor *TwoFactorConfig
 	// IsAdmin, when set, decides whether the header links to the admin
 	// console for the signed-in user.
 	IsAdmin func(ctx context.Context, userID string) bool
@@ -154,6 +158,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST(LogoutPath, h.logoutPost)
 	e.GET("/static/:name", h.static)
 	h.registerSelfService(e)
+	h.registerTwoFactor(e)
 }
 
 // CSRF is the pages' CSRF middleware, for other handlers on the same

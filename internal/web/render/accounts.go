@@ -129,6 +129,10 @@ type AccountPage struct {
 	Sessions []AccountSession
 	// OtherSessions counts the sessions that are not Current.
 	OtherSessions int
+	// TwoFactor links to the two-factor settings; TwoFactorOn says
+	// whether a second factor is set up.
+	TwoFactor   bool
+	TwoFactorOn bool
 }
 
 // Message renders a MessagePage with status.
