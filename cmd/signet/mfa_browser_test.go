@@ -223,3 +223,151 @@ func TestBrowserTwoFactorPasskey(t *testing.T) {
 	b.open(ts.PublicURL + "/account/two-factor")
 	b.expectText("Laptop", "last used")
 }
+
+// TestBrowserTwoFactorRequiredForAdmins: with --mfa-required-roles admin,
+// an administrator without a second factor is made to set one up after
+// the password, before the console opens; the console then shows who has
+// one and resets it. Apps signed in to from that session see two factors.
+func TestBrowserTwoFactorRequiredForAdmins(t *testing.T) {
+	ts := startTestServer(t, func(c *config.Config) { c.MFARequiredRoles = []string{"admin"} })
+	admin := newAdmin(t, ts, "root")
+	createBrowserUser(t, ts, "olga")
+	rp := newBrowserRP(t, ts, "Wiki", true)
+	b := newBrowser(t)
+
+	b.open(ts.PublicURL + "/admin/users")
+	b.logIn("root", browserPassword, false)
+	if !strings.Contains(b.location(), "/login/two-factor/setup") || !b.has("#totp-secret") {
+		t.Fatalf("after the password: %s, want the forced set-up:\n%s", b.location(), b.bodyText())
+	}
+	b.expectText("Your account needs two-factor sign-in")
+	// Not signed in yet: the console does not open.
+	b.open(ts.PublicURL + "/admin/users")
+	if !b.has("#password") {
+		t.Fatalf("the console opened before the second factor:\n%s", b.bodyText())
+	}
+	b.logIn("root", browserPassword, false)
+	b.setUpTOTP(ts)
+	if !strings.HasSuffix(b.location(), "/admin/users") {
+		t.Fatalf("after the set-up: %s, want the console", b.location())
+	}
+	b.expectText("Users", "Two-factor", "root", "olga")
+
+	b.open(rp.authURL())
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACRTwoFactor, "pwd", "otp", "mfa")
+
+	// A user without the role signs in with the password alone.
+	b2 := newBrowser(t)
+	b2.open(rp.authURL())
+	b2.logIn("olga", browserPassword, false)
+	expectMethods(t, rp.expectSignedIn(b2), mfa.ACROneFactor, "pwd")
+
+	// The console resets the administrator's own factors (they lost
+	// them); the audit log has it.
+	b.open(ts.PublicURL + "/admin/users/" + admin.ID)
+	b.expectText("Two-factor sign-in: On")
+	b.submit("#reset-mfa")
+	b.expectText("second factors and recovery codes are removed")
+	if st, err := ts.Store.MFAStatus(context.Background(), []string{admin.ID}); err != nil || st[admin.ID].Enrolled() {
+		t.Fatalf("after the reset: %+v, %v", st[admin.ID], err)
+	}
+	events, err := ts.Store.ListAudit(context.Background(), 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range events {
+		if e.Target == admin.ID {
+			actions = append(actions, e.Action)
+		}
+	}
+	for _, want := range []string{mfa.AuditEnrolled, mfa.AuditReset} {
+		if !slices.Contains(actions, want) {
+			t.Fatalf("audit actions on the admin %v lack %s", actions, want)
+		}
+	}
+}
+
+// TestBrowserTwoFactorStepUp: a session signed in with the password
+// alone (the person set up an app afterwards) is not accepted for an app
+// that asks acr_values=urn:signet:acr:2fa: prompt=none gets
+// login_required, and a normal request asks for the code, not the
+// password, then answers with acr 2fa. A client registered to require a
+// second factor steps up the same way.
+func TestBrowserTwoFactorStepUp(t *testing.T) {
+	ts := startTestServer(t)
+	createBrowserUser(t, ts, "sam")
+	rp := newBrowserRP(t, ts, "Wiki", true)
+	strict := newBrowserRP(t, ts, "Bank", true)
+	cl := strict.client
+	cl.RequireMFA = true
+	if err := ts.Store.UpdateClient(context.Background(), cl); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+
+	b.open(rp.authURL())
+	b.logIn("sam", browserPassword, false)
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACROneFactor, "pwd")
+	b.open(ts.PublicURL + "/account/two-factor/totp")
+	secret, _ := b.setUpTOTP(ts)
+
+	// Single sign-on without acr_values: the session as it is.
+	b.open(rp.authURL())
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACROneFactor, "pwd")
+	b.open(rp.authURL("acr_values", mfa.ACRTwoFactor, "prompt", "none"))
+	rp.expectError(b, "login_required")
+
+	b.open(rp.authURL("acr_values", mfa.ACRTwoFactor))
+	if !strings.Contains(b.location(), "/login/two-factor") || b.has("#password") {
+		t.Fatalf("step-up at %s, want the second-factor page:\n%s", b.location(), b.bodyText())
+	}
+	b.enterCode(totpCode(t, secret, ts.Clock.Now().Add(30*time.Second)))
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACRTwoFactor, "pwd", "otp", "mfa")
+
+	// The stepped-up session now serves both apps without asking.
+	b.open(strict.authURL())
+	expectMethods(t, strict.expectSignedIn(b), mfa.ACRTwoFactor, "pwd", "otp", "mfa")
+
+	// A fresh password-only sign-in to the strict client asks the code
+	// too (max_age=0 re-asks both factors).
+	b2 := newBrowser(t)
+	b2.open(strict.authURL("max_age", "0"))
+	b2.logIn("sam", browserPassword, false)
+	if !strings.Contains(b2.location(), "/login/two-factor") {
+		t.Fatalf("the strict client at %s, want the second-factor page", b2.location())
+	}
+}
+
+// TestBrowserTwoFactorRememberDevice: with --mfa-remember-days, "don't ask
+// again on this device" skips the code at the next sign-in in that
+// browser only; the ID token then says mfa without otp.
+func TestBrowserTwoFactorRememberDevice(t *testing.T) {
+	ts := startTestServer(t, func(c *config.Config) { c.MFARememberDays = 30 })
+	createBrowserUser(t, ts, "rita")
+	rp := newBrowserRP(t, ts, "Wiki", true)
+	b := newBrowser(t)
+	b.open(rp.authURL())
+	b.logIn("rita", browserPassword, false)
+	b.open(ts.PublicURL + "/account/two-factor/totp")
+	secret, _ := b.setUpTOTP(ts)
+
+	b.open(reauthURL(rp))
+	b.logIn("rita", browserPassword, false)
+	b.expectText("Don't ask again on this device for 30 days")
+	b.do("tick remember", chromedp.Click(chromedp.ID("remember_device")))
+	b.enterCode(totpCode(t, secret, ts.Clock.Now().Add(30*time.Second)))
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACRTwoFactor, "pwd", "otp", "mfa")
+
+	b.open(reauthURL(rp))
+	b.logIn("rita", browserPassword, false)
+	expectMethods(t, rp.expectSignedIn(b), mfa.ACRTwoFactor, "pwd", "mfa")
+
+	// Another browser is asked.
+	b2 := newBrowser(t)
+	b2.open(rp.authURL())
+	b2.logIn("rita", browserPassword, false)
+	if !strings.Contains(b2.location(), "/login/two-factor") {
+		t.Fatalf("another browser at %s, want the second-factor page", b2.location())
+	}
+}

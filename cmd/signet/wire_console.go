@@ -8,6 +8,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/console"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -22,12 +23,13 @@ type consoleDeps struct {
 	csrf     echo.MiddlewareFunc
 	accounts *accounts.Service
 	audit    *audit.Service
+	mfa      *mfa.Service
 }
 
 // registerConsole mounts the admin console under /admin on the public
 // listener, for signed-in users with the admin role.
 func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
-	h, err := console.New(console.Config{
+	cfg := console.Config{
 		Render:      cd.render,
 		Sessions:    cd.sessions,
 		Accounts:    cd.accounts,
@@ -37,7 +39,12 @@ func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
 		Logger:      d.logger,
 		Secure:      d.cfg.IssuerIsHTTPS(),
 		AccountLink: true,
-	})
+		MFA:         cd.mfa,
+	}
+	if p := newMFAPolicy(d); p != nil {
+		cfg.MFAPolicy = p
+	}
+	h, err := console.New(cfg)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

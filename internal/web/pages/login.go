@@ -63,6 +63,13 @@ func (h *Handler) loginForm(c echo.Context) error {
 	if value == "" {
 		returnTo := SafeReturnTo(c.QueryParam("return_to"))
 		if s != nil {
+			// A session with only a password, of someone who must use a
+			// second factor (the console sends them here): ask for it.
+			if up, err := h.needsStepUp(ctx, Challenge{}, s); err != nil {
+				return h.fail(c, err)
+			} else if up {
+				return h.firstFactorDone(c, signIn{userID: s.UserID, amr: sessionAMR(s), remember: s.Remember, returnTo: returnTo})
+			}
 			return c.Redirect(http.StatusSeeOther, orHome(returnTo))
 		}
 		return h.renderLogin(c, http.StatusOK, render.LoginPage{Common: h.common(c, nil), ReturnTo: returnTo})

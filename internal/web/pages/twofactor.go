@@ -181,11 +181,16 @@ func (h *Handler) firstFactorDone(c echo.Context, in signIn) error {
 // the second factor the request needs; the session they have proves the
 // password, so it is not asked again.
 func (h *Handler) stepUp(c echo.Context, value string, ch Challenge, s *storage.Session) error {
-	amr := s.AMR
-	if len(amr) == 0 {
-		amr = []string{mfa.MethodPassword}
+	return h.firstFactorDone(c, signIn{userID: s.UserID, amr: sessionAMR(s), remember: s.Remember, value: value, ch: ch})
+}
+
+// sessionAMR are the methods a session was signed in with (a session from
+// before two-factor sign-in existed had a password).
+func sessionAMR(s *storage.Session) []string {
+	if len(s.AMR) == 0 {
+		return []string{mfa.MethodPassword}
 	}
-	return h.firstFactorDone(c, signIn{userID: s.UserID, amr: amr, remember: s.Remember, value: value, ch: ch})
+	return s.AMR
 }
 
 // needsStepUp reports whether the session is too weak for the request.

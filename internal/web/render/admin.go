@@ -40,6 +40,8 @@ type AdminUser struct {
 	Roles         []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// MFA: the user has a second factor (authenticator app or passkey).
+	MFA bool
 }
 
 // AdminUsersPage lists users, a page at a time.
@@ -49,6 +51,8 @@ type AdminUsersPage struct {
 	// Query is the search text.
 	Query string
 	Users []AdminUser
+	// ShowMFA shows the two-factor column.
+	ShowMFA bool
 	// Page is 1-based; PrevURL and NextURL are empty at the ends.
 	Page    int
 	PrevURL string
@@ -72,6 +76,12 @@ type AdminUserPage struct {
 	Roles []AdminRoleChoice
 	// Self: the user is the administrator looking at the page.
 	Self bool
+	// ShowMFA shows the user's second factors and the reset.
+	ShowMFA bool
+	// TOTP, Passkeys and RecoveryCodes describe the user's factors.
+	TOTP          bool
+	Passkeys      int
+	RecoveryCodes int
 }
 
 // AdminRole is one row of the roles page.
