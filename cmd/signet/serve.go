@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage/cached"
 	"github.com/signet-idp/signet/internal/web"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
@@ -95,6 +96,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.StringSliceVar(&cfg.SigningAlgorithms, "signing-algorithms", cfg.SigningAlgorithms, "ID token signing algorithms with a key each: RS256 (always), ES256, EdDSA")
 	addPageFlags(cmd, cfg)
 	addDatabaseFlags(cmd, cfg)
+	addOutboundFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -161,6 +163,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	for _, s := range cfg.OldSecrets {
 		d.oldSecrets = append(d.oldSecrets, []byte(s))
 	}
+	allow, err := outbound.ParseCIDRs(cfg.OutboundAllowCIDRs)
+	if err != nil {
+		return err // Validate has checked them
+	}
+	d.outbound = outbound.New(outbound.Options{AllowCIDRs: allow, Timeout: cfg.OutboundTimeout})
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	store, err := openStore(ctx, cfg, logger, d.metrics)
