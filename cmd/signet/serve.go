@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage/cached"
 	"github.com/signet-idp/signet/internal/web"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
@@ -36,6 +37,11 @@ import (
 
 func newServeCmd() *cobra.Command {
 	cfg := config.Default()
+	return newServeCmdWith(&cfg)
+}
+
+// newServeCmdWith binds serve's flags to cfg (tests read it back).
+func newServeCmdWith(cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the public listener (OAuth2/OIDC endpoints and pages) and the admin listener",
@@ -47,10 +53,11 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, logger, serveHooks{})
+			return serve(ctx, *cfg, logger, serveHooks{})
 		},
 	}
-	addServerFlags(cmd, &cfg)
+	addServerFlags(cmd, cfg)
+	addConfigFlag(cmd)
 	cmd.Flags().BoolVar(&cfg.Dev, "dev", false, "development mode: in-memory store when no database is set, demo client and users, e-mails to the log, generated secret")
 	f := cmd.Flags()
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
@@ -89,6 +96,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.StringSliceVar(&cfg.SigningAlgorithms, "signing-algorithms", cfg.SigningAlgorithms, "ID token signing algorithms with a key each: RS256 (always), ES256, EdDSA")
 	addPageFlags(cmd, cfg)
 	addDatabaseFlags(cmd, cfg)
+	addOutboundFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -152,6 +160,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	for _, s := range cfg.OldSecrets {
 		d.oldSecrets = append(d.oldSecrets, []byte(s))
 	}
+	allow, err := outbound.ParseCIDRs(cfg.OutboundAllowCIDRs)
+	if err != nil {
+		return err // Validate has checked them
+	}
+	d.outbound = outbound.New(outbound.Options{AllowCIDRs: allow, Timeout: cfg.OutboundTimeout})
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(d.metrics, buildVersion())
 
