@@ -130,6 +130,9 @@ type serveHooks struct {
 	// binding cfg.Listen and cfg.AdminListen (tests need the port before
 	// the issuer is known).
 	publicListener, adminListener net.Listener
+	// routes, when set, sees both listeners' handlers once every route is
+	// registered (the OpenAPI test lists the admin routes).
+	routes func(public, admin *echo.Echo)
 }
 
 // serve runs both listeners until ctx ends, then shuts down gracefully:
@@ -222,6 +225,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		if err := seedDev(ctx, d, acc.accounts); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
 		}
+	}
+
+	if hooks.routes != nil {
+		hooks.routes(public, admin)
 	}
 
 	publicLn, adminLn := hooks.publicListener, hooks.adminListener
