@@ -45,7 +45,11 @@ type state struct {
 	actionTokens map[actionTokenKey]storage.ActionToken
 	audit        []storage.AuditEvent
 	lastAuditID  int64
+	connectors   map[string]storage.Connector
+	upstream     map[upstreamKey]storage.UpstreamIdentity
 }
+
+type upstreamKey struct{ connectorID, subject string }
 
 type requestKey struct {
 	kind      storage.RequestKind
@@ -73,6 +77,8 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+		connectors:   map[string]storage.Connector{},
+		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -90,13 +96,18 @@ func (d *state) clone() *state {
 		userRoles:    make(map[string]map[string]struct{}, len(d.userRoles)),
 		requests:     make(map[requestKey]storage.OAuthRequest, len(d.requests)),
 		challenges:   make(map[string]storage.LoginChallenge, len(d.challenges)),
-		sessions:     maps.Clone(d.sessions), // nor does Session
+		sessions:     maps.Clone(d.sessions), // Session's AMR is never changed in place
 		consents:     make(map[consentKey]storage.Consent, len(d.consents)),
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
+		connectors:   make(map[string]storage.Connector, len(d.connectors)),
+		upstream:     maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
+	}
+	for k, v := range d.connectors {
+		c.connectors[k] = copyConnector(v)
 	}
 	for k, v := range d.clients {
 		c.clients[k] = copyClient(v)
@@ -301,6 +312,14 @@ func strs(s []string) []string {
 	return slices.Clone(s)
 }
 
+// nilIfEmpty copies a list; empty is nil.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
 // bin copies bytes; empty is nil, like a NULL bytea.
 func bin(b []byte) []byte {
 	if len(b) == 0 {
@@ -346,6 +365,7 @@ func copyChallenge(c storage.LoginChallenge) storage.LoginChallenge {
 func copySession(s storage.Session) storage.Session {
 	s.AuthTime, s.CreatedAt = ts(s.AuthTime), ts(s.CreatedAt)
 	s.LastSeenAt, s.ExpiresAt = ts(s.LastSeenAt), ts(s.ExpiresAt)
+	s.AMR = nilIfEmpty(s.AMR)
 	return s
 }
 

@@ -37,6 +37,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"throttle", throttleCases()},
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
+		{"connectors", connectorCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}
