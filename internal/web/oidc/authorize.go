@@ -58,7 +58,7 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, IDP: bs.IDP}
 		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
 			park.Login = &l
 		}
@@ -81,6 +81,8 @@ func (h *Handler) authorize(c echo.Context) error {
 				Subject:     park.Login.Subject,
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
+				AMR:         park.Login.AMR,
+				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
 				Nonce:       r.Form.Get("nonce"),
 			}, park.RequestedScopes)
@@ -226,6 +228,7 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
+	var how BrowserSession
 	if ch.SessionID != "" {
 		bs, found, err := h.sessions.Current(r)
 		if err != nil {
@@ -234,6 +237,9 @@ func (h *Handler) resume(c echo.Context) error {
 		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
+		}
+		if found {
+			how = bs
 		}
 	}
 
@@ -263,6 +269,8 @@ func (h *Handler) resume(c echo.Context) error {
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
+		AMR:         how.AMR,
+		IDP:         how.IDP,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)
