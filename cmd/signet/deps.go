@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -27,4 +28,6 @@ type serverDeps struct {
 	oldSecrets [][]byte
 	// console is where --dev prints its demo credentials for a person.
 	console io.Writer
+	// outbound sends every request to a client-supplied URL (SSRF policy).
+	outbound *outbound.Client
 }

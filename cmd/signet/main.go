@@ -8,11 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
@@ -27,12 +23,16 @@ func newRootCmd() *cobra.Command {
 		Short:         "Signet: an OpenID Connect provider with its own users, roles and pages",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// Every flag has an environment twin (SIGNET_ + upper-case name);
-		// an explicit flag wins over the environment.
+		// --version prints the same line as the version command.
+		Version: buildVersion(),
+		// Every flag has an environment twin (SIGNET_ + upper-case name)
+		// and, for serve and migrate, a key in the --config file; an
+		// explicit flag wins over the environment, which wins over the file.
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return applyEnv(cmd.Flags(), os.LookupEnv)
+			return loadSettings(cmd, osSettingsEnv)
 		},
 	}
+	root.SetVersionTemplate("signet {{.Version}}\n")
 	root.AddCommand(
 		newServeCmd(),
 		newMigrateCmd(),
@@ -53,7 +53,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "signet", version)
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "signet", buildVersion())
 			return err
 		},
 	}
@@ -62,31 +62,6 @@ func newVersionCmd() *cobra.Command {
 // envName is the environment twin of a flag: --database-url → SIGNET_DATABASE_URL.
 func envName(flag string) string {
 	return "SIGNET_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
-}
-
-// applyEnv sets every flag the command line left unset from its environment
-// twin. List flags take a comma-separated value.
-func applyEnv(fs *pflag.FlagSet, lookup func(string) (string, bool)) error {
-	var firstErr error
-	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Changed || firstErr != nil || f.Name == "help" {
-			return
-		}
-		v, ok := lookup(envName(f.Name))
-		if !ok {
-			return
-		}
-		if sv, isSlice := f.Value.(pflag.SliceValue); isSlice {
-			if err := sv.Replace(splitList(v)); err != nil {
-				firstErr = fmt.Errorf("%s: %w", envName(f.Name), err)
-			}
-			return
-		}
-		if err := fs.Set(f.Name, v); err != nil {
-			firstErr = fmt.Errorf("%s: %w", envName(f.Name), err)
-		}
-	})
-	return firstErr
 }
 
 func splitList(v string) []string {

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage/cached"
 	"github.com/signet-idp/signet/internal/web"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
@@ -36,6 +37,11 @@ import (
 
 func newServeCmd() *cobra.Command {
 	cfg := config.Default()
+	return newServeCmdWith(&cfg)
+}
+
+// newServeCmdWith binds serve's flags to cfg (tests read it back).
+func newServeCmdWith(cfg *config.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the public listener (OAuth2/OIDC endpoints and pages) and the admin listener",
@@ -47,10 +53,11 @@ func newServeCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, cfg, logger, serveHooks{})
+			return serve(ctx, *cfg, logger, serveHooks{})
 		},
 	}
-	addServerFlags(cmd, &cfg)
+	addServerFlags(cmd, cfg)
+	addConfigFlag(cmd)
 	cmd.Flags().BoolVar(&cfg.Dev, "dev", false, "development mode: in-memory store when no database is set, demo client and users, e-mails to the log, generated secret")
 	f := cmd.Flags()
 	f.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "how long in-flight requests may take to finish on shutdown")
@@ -89,6 +96,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.StringSliceVar(&cfg.SigningAlgorithms, "signing-algorithms", cfg.SigningAlgorithms, "ID token signing algorithms with a key each: RS256 (always), ES256, EdDSA")
 	addPageFlags(cmd, cfg)
 	addDatabaseFlags(cmd, cfg)
+	addOutboundFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -122,6 +130,9 @@ type serveHooks struct {
 	// binding cfg.Listen and cfg.AdminListen (tests need the port before
 	// the issuer is known).
 	publicListener, adminListener net.Listener
+	// routes, when set, sees both listeners' handlers once every route is
+	// registered (the OpenAPI test lists the admin routes).
+	routes func(public, admin *echo.Echo)
 }
 
 // serve runs both listeners until ctx ends, then shuts down gracefully:
@@ -152,7 +163,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	for _, s := range cfg.OldSecrets {
 		d.oldSecrets = append(d.oldSecrets, []byte(s))
 	}
+	allow, err := outbound.ParseCIDRs(cfg.OutboundAllowCIDRs)
+	if err != nil {
+		return err // Validate has checked them
+	}
+	d.outbound = outbound.New(outbound.Options{AllowCIDRs: allow, Timeout: cfg.OutboundTimeout})
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(d.metrics, buildVersion())
 
 	store, err := openStore(ctx, cfg, logger, d.metrics)
 	if err != nil {
@@ -210,6 +227,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		}
 	}
 
+	if hooks.routes != nil {
+		hooks.routes(public, admin)
+	}
+
 	publicLn, adminLn := hooks.publicListener, hooks.adminListener
 	if publicLn == nil {
 		if publicLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -247,7 +268,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	// tens of MB of garbage the runtime would hand back to the OS only
 	// minutes later: give it back now, so an idle replica stays small.
 	debug.FreeOSMemory()
-	logger.Info("signet is serving", "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
+	logger.Info("signet is serving", "version", buildVersion(), "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
 	if hooks.started != nil {
 		hooks.started(publicLn.Addr().String(), adminLn.Addr().String(), d)
 	}
@@ -279,7 +300,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 // forever.
 func newHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           web.AnswerHEAD(h),
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,
@@ -344,8 +365,9 @@ func registerPprof(admin *echo.Echo, d serverDeps) {
 // database answers and the server is not shutting down; it turns 503
 // while the database does not answer, and back without a restart.
 func registerHealth(e *echo.Echo, d serverDeps, draining *atomic.Bool) {
+	v := buildVersion()
 	e.GET("/health/alive", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": v})
 	})
 	e.GET("/health/ready", func(c echo.Context) error {
 		if draining.Load() {

@@ -72,5 +72,6 @@ func newMigrateCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL")
+	addConfigFlag(cmd)
 	return cmd
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -204,6 +205,15 @@ type Config struct {
 	// than a replay: it answers the same new token pair again and revokes
 	// nothing. 0 turns the window off (every reuse revokes the grant).
 	RefreshGracePeriod time.Duration
+
+	// --- Outgoing requests to client-supplied URLs (issue 13) ---
+
+	// OutboundAllowCIDRs are special-use ranges (loopback, private,
+	// link-local, ...) that requests to client-supplied URLs may still
+	// reach: internal relying parties. Empty: only public addresses.
+	OutboundAllowCIDRs []string
+	// OutboundTimeout bounds one such request, connecting to last byte.
+	OutboundTimeout time.Duration
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -281,6 +291,8 @@ func Default() Config {
 		RefreshGracePeriod: 5 * time.Second,
 		ClientCacheTTL:     5 * time.Second,
 		FailedLoginRate:    2,
+
+		OutboundTimeout: 5 * time.Second,
 	}
 }
 
@@ -409,6 +421,13 @@ func (c Config) Validate() error {
 	check(c.ClientCacheTTL < 0 || c.ClientCacheTTL > 5*time.Minute, "client cache TTL must be from 0 (off) to 5m")
 	check(c.RefreshGracePeriod < 0 || c.RefreshGracePeriod > time.Minute,
 		"refresh grace period must be from 0 (off) to 1m")
+
+	// Outgoing requests.
+	for _, p := range c.OutboundAllowCIDRs {
+		_, err := netip.ParsePrefix(p)
+		check(err != nil, "outbound allow CIDR %q must be a CIDR such as 10.0.0.0/8", p)
+	}
+	check(c.OutboundTimeout <= 0 || c.OutboundTimeout > time.Minute, "outbound timeout must be from 1ns to 1m")
 
 	if len(problems) == 0 {
 		return nil

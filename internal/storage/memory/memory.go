@@ -43,6 +43,8 @@ type state struct {
 	keys         map[string]storage.SigningKey
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
+	mfa          map[string]*mfaRecords // user id → their second factors
+	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
 	connectors   map[string]storage.Connector
@@ -79,6 +81,8 @@ func New() *Store {
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
 		connectors:   map[string]storage.Connector{},
 		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
+		mfa:          map[string]*mfaRecords{},
+		webauthn:     map[string]storage.WebAuthnChallenge{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -96,11 +100,13 @@ func (d *state) clone() *state {
 		userRoles:    make(map[string]map[string]struct{}, len(d.userRoles)),
 		requests:     make(map[requestKey]storage.OAuthRequest, len(d.requests)),
 		challenges:   make(map[string]storage.LoginChallenge, len(d.challenges)),
-		sessions:     maps.Clone(d.sessions), // Session's AMR is never changed in place
+		sessions:     make(map[string]storage.Session, len(d.sessions)),
 		consents:     make(map[consentKey]storage.Consent, len(d.consents)),
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
+		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
+		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
 		connectors:   make(map[string]storage.Connector, len(d.connectors)),
@@ -123,6 +129,12 @@ func (d *state) clone() *state {
 	}
 	for k, v := range d.consents {
 		c.consents[k] = copyConsent(v)
+	}
+	for k, v := range d.sessions {
+		c.sessions[k] = copySession(v)
+	}
+	for k, v := range d.mfa {
+		c.mfa[k] = v.clone()
 	}
 	for k, v := range d.keys {
 		c.keys[k] = copyKey(v)
@@ -312,14 +324,6 @@ func strs(s []string) []string {
 	return slices.Clone(s)
 }
 
-// nilIfEmpty copies a list; empty is nil.
-func nilIfEmpty(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return slices.Clone(s)
-}
-
 // bin copies bytes; empty is nil, like a NULL bytea.
 func bin(b []byte) []byte {
 	if len(b) == 0 {
@@ -365,7 +369,11 @@ func copyChallenge(c storage.LoginChallenge) storage.LoginChallenge {
 func copySession(s storage.Session) storage.Session {
 	s.AuthTime, s.CreatedAt = ts(s.AuthTime), ts(s.CreatedAt)
 	s.LastSeenAt, s.ExpiresAt = ts(s.LastSeenAt), ts(s.ExpiresAt)
-	s.AMR = nilIfEmpty(s.AMR)
+	if len(s.AMR) == 0 {
+		s.AMR = nil
+	} else {
+		s.AMR = slices.Clone(s.AMR)
+	}
 	return s
 }
 

@@ -374,14 +374,6 @@ func strs(s []string) pq.StringArray {
 	return pq.StringArray(s)
 }
 
-// nilIfEmpty normalises a scanned text[] that reads as nil when empty.
-func nilIfEmpty(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
-}
-
 // bin makes a bytea parameter for a nullable column: empty is NULL.
 func bin(b []byte) any {
 	if len(b) == 0 {

@@ -112,6 +112,8 @@ func (a *API) Register(g *echo.Group) {
 
 	g.GET("/audit", a.tailAudit)
 
+	g.GET("/openapi.json", serveOpenAPI)
+
 	a.registerConnectors(g)
 
 	g.RouteNotFound("/*", func(c echo.Context) error {
