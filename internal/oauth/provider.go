@@ -207,6 +207,10 @@ type Grant struct {
 	// was created): fosite checks prompt=login and max_age against it.
 	RequestedAt time.Time
 	Nonce       string
+	// AMR is how the person authenticated (the `amr` claim); IDP the
+	// connector they came through (the `idp` claim, "" for none).
+	AMR []string
+	IDP string
 }
 
 // NewUserSession reads the user (and roles, when granted) and returns the
@@ -221,6 +225,7 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	s.Subject = g.Subject
 	s.Username = u.Username
 	s.SessionID = g.SessionID
+	s.IDP = g.IDP
 	s.User = u
 	c := s.IDTokenClaims()
 	c.Subject = g.Subject
@@ -228,6 +233,8 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	c.AuthTime = g.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = g.RequestedAt.UTC().Truncate(time.Second)
 	c.Nonce = g.Nonce
+	// fosite drops an `amr` put in Extra: it has its own field.
+	c.AuthenticationMethodsReferences = slices.Clone(g.AMR)
 	s.setClaims(granted)
 	return s, nil
 }
