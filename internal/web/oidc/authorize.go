@@ -61,7 +61,7 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, IDP: bs.IDP}
 		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
 			park.Login = &l
 		}
@@ -84,6 +84,8 @@ func (h *Handler) authorize(c echo.Context) error {
 				Subject:     park.Login.Subject,
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
+				AMR:         park.Login.AMR,
+				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
 				Nonce:       r.Form.Get("nonce"),
 			}, park.RequestedScopes)
@@ -229,6 +231,7 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
+	var how BrowserSession
 	if ch.SessionID != "" {
 		bs, found, err := h.sessions.Current(r)
 		if err != nil {
@@ -237,6 +240,9 @@ func (h *Handler) resume(c echo.Context) error {
 		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
+		}
+		if found {
+			how = bs
 		}
 	}
 
@@ -266,6 +272,8 @@ func (h *Handler) resume(c echo.Context) error {
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
+		AMR:         how.AMR,
+		IDP:         how.IDP,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)

@@ -231,7 +231,7 @@ func (h *Handler) revoke(c echo.Context) error {
 	case unavailable(err), errors.Is(err, fosite.ErrTemporarilyUnavailable):
 		return h.jsonFailure(c, errorsJoinUnavailable(err))
 	}
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := oauth.LocalizeError(err)
 	if rfc.CodeField >= 500 {
 		return h.jsonFailure(c, err)
 	}
