@@ -31,6 +31,7 @@ import (
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage/cached"
+	"github.com/signet-idp/signet/internal/tracing"
 	"github.com/signet-idp/signet/internal/web"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
@@ -130,6 +131,9 @@ type serveHooks struct {
 	// binding cfg.Listen and cfg.AdminListen (tests need the port before
 	// the issuer is known).
 	publicListener, adminListener net.Listener
+	// routes, when set, sees both listeners' handlers once every route is
+	// registered (the OpenAPI test lists the admin routes).
+	routes func(public, admin *echo.Echo)
 }
 
 // serve runs both listeners until ctx ends, then shuts down gracefully:
@@ -142,6 +146,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	// Tracing first, so the store's driver and the listeners are wrapped;
+	// its deferred flush runs last, after the listeners have drained.
+	tr, err := tracing.Setup(ctx, os.LookupEnv, buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(flushCtx); err != nil {
+			logger.Warn("tracing: spans not exported at shutdown", "err", err)
+		}
+	}()
+	logger = slog.New(tr.LogHandler(logger.Handler()))
+	if tr.Enabled() {
+		logger.Info("tracing: a span per request and database call is exported by OTLP (OTEL_EXPORTER_OTLP_*)")
 	}
 	d := serverDeps{
 		cfg:     cfg,
@@ -166,8 +187,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	}
 	d.outbound = outbound.New(outbound.Options{AllowCIDRs: allow, Timeout: cfg.OutboundTimeout})
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(d.metrics, buildVersion())
 
-	store, err := openStore(ctx, cfg, logger, d.metrics)
+	store, err := openStore(ctx, cfg, logger, d.metrics, tr)
 	if err != nil {
 		return err
 	}
@@ -223,6 +245,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		}
 	}
 
+	if hooks.routes != nil {
+		hooks.routes(public, admin)
+	}
+
 	publicLn, adminLn := hooks.publicListener, hooks.adminListener
 	if publicLn == nil {
 		if publicLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -235,7 +261,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 			return fmt.Errorf("admin listener: %w", err)
 		}
 	}
-	servers := []*http.Server{newHTTPServer(cfg, public, logger), newHTTPServer(cfg, admin, logger)}
+	servers := []*http.Server{newHTTPServer(cfg, tr.Handler(public, "public"), logger), newHTTPServer(cfg, tr.Handler(admin, "admin"), logger)}
 	listeners := []net.Listener{publicLn, adminLn}
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
@@ -260,7 +286,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	// tens of MB of garbage the runtime would hand back to the OS only
 	// minutes later: give it back now, so an idle replica stays small.
 	debug.FreeOSMemory()
-	logger.Info("signet is serving", "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
+	logger.Info("signet is serving", "version", buildVersion(), "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
 	if hooks.started != nil {
 		hooks.started(publicLn.Addr().String(), adminLn.Addr().String(), d)
 	}
@@ -292,7 +318,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 // forever.
 func newHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           web.AnswerHEAD(h),
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,
@@ -357,8 +383,9 @@ func registerPprof(admin *echo.Echo, d serverDeps) {
 // database answers and the server is not shutting down; it turns 503
 // while the database does not answer, and back without a restart.
 func registerHealth(e *echo.Echo, d serverDeps, draining *atomic.Bool) {
+	v := buildVersion()
 	e.GET("/health/alive", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": v})
 	})
 	e.GET("/health/ready", func(c echo.Context) error {
 		if draining.Load() {

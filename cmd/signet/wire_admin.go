@@ -10,6 +10,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/mail"
 	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/storage"
@@ -21,8 +22,8 @@ import (
 // says once, in the log, where e-mails go.
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
-	cl := clients.NewService(d.store, d.now)
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger)
+	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors)
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
 }
@@ -30,9 +31,10 @@ func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error
 // accountServices are the accounts service and the audit log, built once
 // by serve and shared by every listener.
 type accountServices struct {
-	accounts *accounts.Service
-	audit    *audit.Service
-	mfa      *mfa.Service
+	accounts   *accounts.Service
+	audit      *audit.Service
+	connectors *connectors.Service
+	mfa        *mfa.Service
 }
 
 // newAccounts builds the accounts service and the audit log as every
@@ -63,11 +65,15 @@ func newAccounts(d serverDeps) (accountServices, error) {
 		VerificationTokenLifespan: d.cfg.VerificationTokenLifespan,
 		ResetTokenLifespan:        d.cfg.ResetTokenLifespan,
 	})
+	conn := connectors.New(d.store, connectors.Options{
+		Secret: d.secret, OldSecrets: d.oldSecrets, Issuer: d.cfg.Issuer, Timeout: d.cfg.ConnectorTimeout,
+		Audit: au, Logger: d.logger, Now: d.now,
+	})
 	factors, err := newMFA(d, au)
 	if err != nil {
 		return accountServices{}, err
 	}
-	return accountServices{accounts: acc, audit: au, mfa: factors}, nil
+	return accountServices{accounts: acc, audit: au, connectors: conn, mfa: factors}, nil
 }
 
 // newMailSender sends by SMTP when a host is configured. With --dev mails,

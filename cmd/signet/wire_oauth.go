@@ -108,7 +108,7 @@ func (s managerSessions) Current(r *http.Request) (oidc.BrowserSession, bool, er
 	} else if err != nil {
 		return oidc.BrowserSession{}, false, err
 	}
-	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR}, true, nil
+	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR, IDP: sess.IDP}, true, nil
 }
 
 // newPagesChallenges is the login challenge service in the shape the login

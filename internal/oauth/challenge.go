@@ -83,6 +83,11 @@ type Login struct {
 	Subject   string
 	SessionID string
 	AuthTime  time.Time
+	// AMR, ACR and IDP: how the session signed in (not parked: read from
+	// the browser session when the request resumes).
+	AMR []string
+	ACR string
+	IDP string
 }
 
 // ParkRequest is an authorization request fosite accepted.

@@ -146,10 +146,12 @@ type StartInput struct {
 	Remember  bool
 	UserAgent string
 	IP        string
-	// AMR are the authentication methods used (RFC 8176), ACR the class
-	// they reach; ID tokens of the session carry both.
+	// AMR says how the person authenticated (RFC 8176: "pwd", "otp",
+	// "hwk", "mfa", "fed"), ACR the class that reached; IDP is the
+	// connector they came through ("" for none). ID tokens carry them.
 	AMR []string
 	ACR string
+	IDP string
 }
 
 // Start creates a fresh session for a person who just authenticated and
@@ -182,6 +184,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, in StartInput) (
 		IP:         truncate(in.IP, 64),
 		AMR:        in.AMR,
 		ACR:        in.ACR,
+		IDP:        in.IDP,
 	}
 	if in.Remember {
 		s.ExpiresAt = now.Add(m.opts.RememberFor)

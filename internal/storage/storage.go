@@ -46,6 +46,8 @@ type Store interface {
 	ActionTokenStore
 	AuditStore
 	MFAStore
+	ConnectorStore
+	UpstreamIdentityStore
 
 	// Ping reports whether the backend answers; it returns an error wrapping
 	// ErrUnavailable when it does not.
@@ -350,6 +352,9 @@ type Session struct {
 	AMR []string
 	// ACR is the authentication context class reached (the `acr` claim).
 	ACR string
+	// IDP is the connector the person signed in through ("" for Signet's
+	// own sign-in); its sessions have AMR ["fed"].
+	IDP string
 }
 
 // SessionStore keeps browser sessions.
@@ -702,4 +707,89 @@ type MFAStore interface {
 	MFAStatus(ctx context.Context, userIDs []string) (map[string]MFAStatus, error)
 	// DeleteUserMFA removes every factor and recovery code of the user.
 	DeleteUserMFA(ctx context.Context, userID string) error
+}
+
+// Connector types.
+const (
+	ConnectorOIDC   = "oidc"
+	ConnectorGoogle = "google"
+	ConnectorGitHub = "github"
+)
+
+// RoleRule maps an upstream value to a Signet role: a person whose upstream
+// Claim (an ID token or userinfo claim, "groups", GitHub's "teams" or
+// "orgs") holds Value gets Role.
+type RoleRule struct {
+	Claim string `json:"claim"`
+	Value string `json:"value"`
+	Role  string `json:"role"`
+}
+
+// Connector is an upstream identity provider people may sign in with.
+type Connector struct {
+	// ID is chosen by the operator (a short slug): it appears in callback
+	// URLs and in the `idp` claim.
+	ID      string
+	Type    string
+	Name    string
+	IconURL string
+	Enabled bool
+	// ClientID is Signet's client id at the upstream.
+	ClientID string
+	// ClientSecret is sealed (keys.Seal, associated data the connector id);
+	// never plain. Empty (nil) for none.
+	ClientSecret []byte
+	// Config is the type's settings as a JSON object (issuer, scopes,
+	// claim names, restrictions); the connectors package reads it. Kept
+	// byte for byte; empty comes back as "{}".
+	Config []byte
+	// RoleRules are applied on every sign-in; empty comes back empty.
+	RoleRules []RoleRule
+	// DefaultRole is given to users this connector creates ("" for none).
+	DefaultRole string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ConnectorStore keeps connectors.
+type ConnectorStore interface {
+	// CreateConnector: ErrAlreadyExists when the id is taken.
+	CreateConnector(ctx context.Context, c Connector) error
+	GetConnector(ctx context.Context, id string) (Connector, error)
+	// ListConnectors returns every connector ordered by id.
+	ListConnectors(ctx context.Context) ([]Connector, error)
+	// UpdateConnector replaces every field but ID, Type and CreatedAt.
+	UpdateConnector(ctx context.Context, c Connector) error
+	// DeleteConnector also removes the upstream identities linked through it.
+	DeleteConnector(ctx context.Context, id string) error
+}
+
+// UpstreamIdentity links an account at a connector's upstream (its
+// subject) to a Signet user.
+type UpstreamIdentity struct {
+	ConnectorID string
+	// Subject is the upstream's stable id of the person (`sub`, GitHub's
+	// numeric user id).
+	Subject string
+	UserID  string
+	// Email is what the upstream said when it was linked (for display).
+	Email       string
+	CreatedAt   time.Time
+	LastLoginAt time.Time
+}
+
+// UpstreamIdentityStore keeps the links between upstream accounts and users.
+type UpstreamIdentityStore interface {
+	// CreateUpstreamIdentity: ErrAlreadyExists when (connector, subject) is
+	// linked already, or the user already has an identity at that
+	// connector; ErrNotFound when the connector or the user does not exist.
+	CreateUpstreamIdentity(ctx context.Context, id UpstreamIdentity) error
+	GetUpstreamIdentity(ctx context.Context, connectorID, subject string) (UpstreamIdentity, error)
+	// ListUserUpstreamIdentities returns the user's identities ordered by
+	// connector id; empty (not nil) when none.
+	ListUserUpstreamIdentities(ctx context.Context, userID string) ([]UpstreamIdentity, error)
+	// TouchUpstreamIdentity sets LastLoginAt.
+	TouchUpstreamIdentity(ctx context.Context, connectorID, subject string, at time.Time) error
+	// DeleteUpstreamIdentity removes the user's identity at the connector.
+	DeleteUpstreamIdentity(ctx context.Context, userID, connectorID string) error
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures New.
@@ -55,6 +57,7 @@ func New(o Options) *echo.Echo {
 	// handler has answered; recoverer sits inside it so a panic is
 	// answered and counted like any other error.
 	e.Use(
+		nameSpan,
 		observe(logger, o.Metrics, o.Name),
 		recoverer(logger),
 		SecurityHeaders(o.HTTPS),
@@ -100,6 +103,24 @@ func recoverer(logger *slog.Logger) echo.MiddlewareFunc {
 	}
 }
 
+// nameSpan names the request's span after the matched route when tracing
+// records one (internal/tracing starts it around the listener), so traces
+// group by endpoint as the metrics do. Without tracing the span is the
+// no-op one and this costs a context lookup.
+func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if span := trace.SpanFromContext(c.Request().Context()); span.IsRecording() {
+			route := c.Path()
+			if route == "" || route == "/*" {
+				route = "unmatched"
+			}
+			span.SetName(requestMethod(c.Request()) + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		return next(c)
+	}
+}
+
 // StatusClientClosedRequest is nginx's status for a request whose client
 // went away before the answer: it is no server error, and logging it as
 // 500 would page someone for a user closing a tab.
@@ -131,7 +152,7 @@ func observe(logger *slog.Logger, m *Metrics, name string) echo.MiddlewareFunc {
 			m.observe(c, name, status, elapsed)
 			logger.Log(c.Request().Context(), level, msg,
 				"listener", name,
-				"method", c.Request().Method,
+				"method", requestMethod(c.Request()),
 				"path", c.Request().URL.Path,
 				"status", status,
 				"duration_ms", elapsed.Milliseconds(),
@@ -213,7 +234,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if msg == "" {
 			msg = strings.ToLower(http.StatusText(code))
 		}
-		if c.Request().Method == http.MethodHead {
+		if requestMethod(c.Request()) == http.MethodHead {
 			_ = c.NoContent(code)
 			return
 		}
@@ -293,7 +314,7 @@ func (m *Metrics) observe(c echo.Context, name string, status int, elapsed time.
 	if route == "" || status == http.StatusNotFound && route == "/*" {
 		route = "unmatched"
 	}
-	method := c.Request().Method
+	method := requestMethod(c.Request())
 	m.requests.WithLabelValues(name, method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(name, method, route).Observe(elapsed.Seconds())
 }

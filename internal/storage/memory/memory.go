@@ -47,7 +47,11 @@ type state struct {
 	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
+	connectors   map[string]storage.Connector
+	upstream     map[upstreamKey]storage.UpstreamIdentity
 }
+
+type upstreamKey struct{ connectorID, subject string }
 
 type requestKey struct {
 	kind      storage.RequestKind
@@ -75,6 +79,8 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+		connectors:   map[string]storage.Connector{},
+		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
 		mfa:          map[string]*mfaRecords{},
 		webauthn:     map[string]storage.WebAuthnChallenge{},
 	}
@@ -103,6 +109,11 @@ func (d *state) clone() *state {
 		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
+		connectors:   make(map[string]storage.Connector, len(d.connectors)),
+		upstream:     maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
+	}
+	for k, v := range d.connectors {
+		c.connectors[k] = copyConnector(v)
 	}
 	for k, v := range d.clients {
 		c.clients[k] = copyClient(v)

@@ -39,6 +39,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"audit", auditCases()},
 		{"mfa", mfaCases()},
 		{"webauthn_challenges", webauthnCases()},
+		{"connectors", connectorCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}

@@ -47,6 +47,9 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return h.authorizeError(ctx, c, ar, err)
 	}
+	if err := h.checkIDTokenAlg(ctx, ar.GetClient(), ar.GetRequestedScopes()); err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
 
 	prompt := strings.Fields(r.Form.Get("prompt"))
 	park := oauth.ParkRequest{
@@ -59,7 +62,7 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, ACR: bs.ACR, IDP: bs.IDP}
 		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
 			ok, err := h.strongEnough(ctx, ar, r.Form, bs)
 			if err != nil {
@@ -88,10 +91,11 @@ func (h *Handler) authorize(c echo.Context) error {
 				Subject:     park.Login.Subject,
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
+				AMR:         park.Login.AMR,
+				ACR:         park.Login.ACR,
+				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
 				Nonce:       r.Form.Get("nonce"),
-				AMR:         bs.AMR,
-				ACR:         bs.ACR,
 			}, park.RequestedScopes)
 		}
 		if slices.Contains(prompt, "none") {
@@ -297,10 +301,11 @@ func (h *Handler) resume(c echo.Context) error {
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
-		RequestedAt: ch.CreatedAt,
-		Nonce:       form.Get("nonce"),
 		AMR:         bs.AMR,
 		ACR:         bs.ACR,
+		IDP:         bs.IDP,
+		RequestedAt: ch.CreatedAt,
+		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)
 }
 
@@ -338,6 +343,28 @@ func (h *Handler) issueCode(ctx context.Context, c echo.Context, ar fosite.Autho
 	}
 	h.oauth.WriteAuthorizeResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// checkIDTokenAlg refuses, before anyone signs in, a request for an ID
+// token (scope openid) from a client registered for ID tokens in an
+// algorithm this server does not sign with: the client was stored before
+// registration checked it, or --signing-algorithms lost the algorithm
+// since. Without it the person would sign in and consent, and the code
+// exchange would fail.
+func (h *Handler) checkIDTokenAlg(ctx context.Context, client fosite.Client, scopes fosite.Arguments) error {
+	cl, ok := client.(*oauth.Client)
+	if !ok || cl.IDTokenSignedResponseAlg == "" || !scopes.Has(oauth.ScopeOpenID) {
+		return nil
+	}
+	offered := h.keys.Algorithms(ctx)
+	if slices.Contains(offered, cl.IDTokenSignedResponseAlg) {
+		return nil
+	}
+	h.logger.WarnContext(ctx, "client asks for ID tokens in an algorithm this server does not sign with; add it to --signing-algorithms",
+		"client_id", cl.ID, "id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, "offered", offered)
+	return fosite.ErrUnauthorizedClient.WithHintf(
+		"The client is registered for ID tokens signed with %s, which this server does not offer (it signs with %s).",
+		cl.IDTokenSignedResponseAlg, strings.Join(offered, ", "))
 }
 
 // takeRequestObjects removes request and request_uri from the form and

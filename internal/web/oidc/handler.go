@@ -83,9 +83,11 @@ type BrowserSession struct {
 	ID       string
 	Subject  string
 	AuthTime time.Time
-	// AMR and ACR: how the person signed in (RFC 8176 methods, class).
+	// AMR, ACR and IDP say how the session signed in (the `amr`, `acr`
+	// and `idp` claims).
 	AMR []string
 	ACR string
+	IDP string
 }
 
 // MFAPolicy says whether a user must sign in with a second factor

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -79,7 +80,14 @@ func (h *Handler) loginForm(c echo.Context) error {
 		return h.badChallenge(c, err)
 	}
 	if s != nil && ch.Subject != "" && ch.SessionID == s.ID {
-		// Already logged in for this request (the back button).
+		// Already logged in for this request (the back button, or an
+		// upstream sign-in), unless the request needs a second factor
+		// the session lacks.
+		if up, err := h.needsStepUp(ctx, ch, s); err != nil {
+			return h.fail(c, err)
+		} else if up {
+			return h.stepUp(c, value, ch, s)
+		}
 		return h.afterLogin(c, value, ch, s.UserID)
 	}
 	page := render.LoginPage{Common: h.common(c, s), Challenge: value, ClientName: ch.ClientName, Username: ch.LoginHint}
@@ -136,6 +144,10 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	// Any answer below that shows the form again lets it end at the app.
 	h.allowClientTargets(ctx, c, ch.ClientID)
+	if h.passwordLoginOff(ctx) {
+		page.Error = "Sign in with one of the providers below."
+		return h.renderLogin(c, http.StatusForbidden, page)
+	}
 	if len(username) > 320 {
 		username = username[:320]
 		page.Username = ""
@@ -233,6 +245,12 @@ func (h *Handler) login(c echo.Context) error {
 	})
 }
 
+// passwordLoginOff: the operator turned password sign-in off and a
+// connector is there instead.
+func (h *Handler) passwordLoginOff(ctx context.Context) bool {
+	return h.cfg.HidePasswordLogin && len(h.connectorButtons(ctx, "", "")) > 0
+}
+
 // msgBusy asks to try again when too many passwords are being checked.
 const msgBusy = "Too many people are signing in right now. Wait a few seconds, then try again."
 
@@ -311,6 +329,8 @@ func orUnknown(userID string) string {
 // pages that are on: a forgotten password, and sign-up (which carries the
 // app's sign-in along).
 func (h *Handler) renderLogin(c echo.Context, status int, page render.LoginPage) error {
+	page.Connectors = h.connectorButtons(c.Request().Context(), page.Challenge, page.ReturnTo)
+	page.HidePassword = h.cfg.HidePasswordLogin && len(page.Connectors) > 0
 	if h.cfg.Recovery != nil {
 		page.ForgotPasswordURL = ForgotPasswordPath
 	}
