@@ -23,7 +23,7 @@ import (
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors)
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).WithMFA(acc.mfa)
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
 }

@@ -34,6 +34,7 @@ func toClientResponse(c storage.Client) adminapi.OAuthClient {
 		Scope:                    strings.Join(c.Scopes, " "),
 		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
 		FirstParty:               c.FirstParty,
+		RequireMFA:               c.RequireMFA,
 		IDTokenSignedResponseAlg: alg,
 		CreatedAt:                c.CreatedAt,
 	}
@@ -92,6 +93,7 @@ func (a *API) createClient(c echo.Context) error {
 		Scopes:                   strings.Fields(req.Scope),
 		TokenEndpointAuthMethod:  req.TokenEndpointAuthMethod,
 		FirstParty:               req.FirstParty,
+		RequireMFA:               req.RequireMFA,
 		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg,
 	})
 	if err != nil {
@@ -167,9 +169,9 @@ func (a *API) listUsers(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]adminapi.User, 0, len(users))
-	for _, u := range users {
-		out = append(out, toUserResponse(u))
+	out, err := a.users(c, users...)
+	if err != nil {
+		return a.fail(c, err)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -192,7 +194,7 @@ func (a *API) getUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) deleteUser(c echo.Context) error {
@@ -214,7 +216,7 @@ func (a *API) setUserRoles(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) disableUser(c echo.Context) error {
@@ -222,7 +224,7 @@ func (a *API) disableUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) enableUser(c echo.Context) error {
@@ -230,7 +232,7 @@ func (a *API) enableUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) createRole(c echo.Context) error {
@@ -269,7 +271,7 @@ func (a *API) verifyUserEmail(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 // sendUserReset mails the user a password reset link and answers the user
@@ -279,7 +281,7 @@ func (a *API) sendUserReset(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 // logoutUser ends every session of the user and revokes every token issued

@@ -29,7 +29,7 @@ const maxURIField = 8000
 func toAdminClient(cl storage.Client) render.AdminClient {
 	return render.AdminClient{
 		ID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs, AuthMethod: cl.TokenEndpointAuthMethod,
-		FirstParty: cl.FirstParty, CreatedAt: cl.CreatedAt,
+		FirstParty: cl.FirstParty, RequireMFA: cl.RequireMFA, CreatedAt: cl.CreatedAt,
 	}
 }
 
@@ -71,6 +71,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs: clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
 		AuthMethod:             clip(c.FormValue("token_endpoint_auth_method"), 40),
 		FirstParty:             c.FormValue("first_party") != "",
+		RequireMFA:             c.FormValue("require_mfa") != "",
 		IDTokenAlg:             clip(c.FormValue("id_token_signed_response_alg"), 20),
 	}
 	problem := func(status int, errs render.FieldErrors, msg string) error {
@@ -87,6 +88,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs:   lines(c.FormValue("post_logout_redirect_uris")),
 		TokenEndpointAuthMethod:  c.FormValue("token_endpoint_auth_method"),
 		FirstParty:               form.FirstParty,
+		RequireMFA:               form.RequireMFA,
 		IDTokenSignedResponseAlg: c.FormValue("id_token_signed_response_alg"),
 	})
 	var ve *clients.ValidationError

@@ -112,6 +112,7 @@ type AdminClient struct {
 	RedirectURIs []string
 	AuthMethod   string
 	FirstParty   bool
+	RequireMFA   bool
 	CreatedAt    time.Time
 }
 
@@ -122,6 +123,7 @@ type AdminClientForm struct {
 	PostLogoutRedirectURIs string
 	AuthMethod             string
 	FirstParty             bool
+	RequireMFA             bool
 	// IDTokenAlg is the id_token_signed_response_alg chosen ("": RS256).
 	IDTokenAlg string
 }
