@@ -5,10 +5,14 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/signet-idp/signet/internal/adminclient"
+	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/storage"
 )
 
 // formPostFields reads the hidden inputs of a response_mode=form_post page.
@@ -79,4 +83,62 @@ func TestProtocolE2EAuthorizationResponseIssuer(t *testing.T) {
 			t.Fatalf("form_post error %d %v: want login_required, state and iss", resp.StatusCode, v)
 		}
 	})
+}
+
+// storeClient registers a confidential client with a chosen id directly in
+// the store (the server's flags must name some clients before they exist)
+// and returns it as a relying party.
+func (x *e2e) storeClient(id string, mod func(*storage.Client)) *rp {
+	x.t.Helper()
+	secret, err := clients.NewSecret()
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	c := storage.Client{
+		ID: id, SecretHash: clients.HashSecret(secret), Name: "Stored " + id,
+		RedirectURIs: []string{rpRedirect}, GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
+		ResponseTypes: []string{"code"}, Scopes: clients.DefaultScopes(), Audience: []string{},
+		TokenEndpointAuthMethod: storage.AuthMethodClientSecretBasic, CreatedAt: now, UpdatedAt: now,
+	}
+	if mod != nil {
+		mod(&c)
+	}
+	if err := x.ts.Store.CreateClient(x.ctx, c); err != nil {
+		x.t.Fatal(err)
+	}
+	r := x.newRPFor(adminclient.OAuthClient{ClientID: id, ClientSecret: secret, RedirectURIs: c.RedirectURIs,
+		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod})
+	return r
+}
+
+// TestProtocolE2EIntrospectionScope: a client sees only its own tokens as
+// active; a resource server named in --introspection-clients sees every
+// token.
+func TestProtocolE2EIntrospectionScope(t *testing.T) {
+	x := newE2E(t, func(c *config.Config) { c.IntrospectionClients = []string{"resource-server-1"} })
+	u := x.newUser("user")
+	app := x.newRP(adminclient.ClientRegistration{})
+	other := x.newRP(adminclient.ClientRegistration{})
+	rs := x.storeClient("resource-server-1", nil)
+	tok, _, _ := app.login(u)
+
+	for _, tc := range []struct {
+		name   string
+		caller *rp
+		active bool
+	}{{"the client itself", app, true}, {"another client", other, false}, {"the resource server", rs, true}} {
+		for kind, token := range map[string]string{"access": tok.AccessToken, "refresh": tok.RefreshToken} {
+			in := tc.caller.introspect(token)
+			if in["active"] != tc.active {
+				t.Errorf("%s introspecting the %s token: %v, want active %v", tc.name, kind, in, tc.active)
+			}
+			if !tc.active && len(in) != 1 {
+				t.Errorf("%s learns more than active=false: %v", tc.name, in)
+			}
+			if tc.active && (in["client_id"] != app.client.ClientID || in["sub"] != u.ID) {
+				t.Errorf("%s: %v", tc.name, in)
+			}
+		}
+	}
 }

@@ -62,6 +62,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
+		IntrospectionClients:  d.cfg.IntrospectionClients,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})

@@ -125,8 +125,11 @@ type Options struct {
 	// ErrorPages renders the pages for errors that must not go back to a
 	// client (nil: a plain built-in page).
 	ErrorPages ErrorPages
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// IntrospectionClients may introspect tokens issued to other clients
+	// (resource servers); every other client only its own.
+	IntrospectionClients []string
+	Logger               *slog.Logger
+	Now                  func() time.Time
 }
 
 // ErrorPages renders, in the product's own look, the page for an error that
@@ -150,6 +153,8 @@ type Handler struct {
 	logger      *slog.Logger
 	now         func() time.Time
 	discovery   discovery
+	// introspectors are the client ids that may introspect any token.
+	introspectors map[string]struct{}
 	// discoveryBody and jwksBody keep the encoded answers (renderOnce).
 	discoveryBody, jwksBody atomic.Pointer[rendered]
 }
@@ -164,6 +169,10 @@ func New(o Options) (*Handler, error) {
 	}
 	if h.sessions == nil {
 		h.sessions = NoBrowserSessions{}
+	}
+	h.introspectors = make(map[string]struct{}, len(o.IntrospectionClients))
+	for _, id := range o.IntrospectionClients {
+		h.introspectors[id] = struct{}{}
 	}
 	if h.loginPath == "" {
 		h.loginPath = DefaultLoginPath
