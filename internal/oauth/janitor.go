@@ -15,6 +15,7 @@ type JanitorStore interface {
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredClientAssertionJTIs(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // StaleLoginAttemptsAfter is how long a failed-login counter is kept after
@@ -24,9 +25,10 @@ const StaleLoginAttemptsAfter = 24 * time.Hour
 
 var _ JanitorStore = storage.Store(nil)
 
-// Janitor deletes expired OAuth requests (codes, tokens, PKCE and OpenID
-// Connect rows), login challenges, browser sessions, e-mail link tokens and
-// stale failed-login counters.
+// Janitor deletes expired OAuth requests (codes, tokens, PKCE, OpenID
+// Connect and pushed-request rows), login challenges, browser sessions,
+// e-mail link tokens, stale failed-login counters and the ids of expired
+// client assertions.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -63,7 +65,7 @@ func (j *Janitor) Run(ctx context.Context) {
 
 // Swept counts the rows one sweep deleted, by sort.
 type Swept struct {
-	Requests, Challenges, Sessions, ActionTokens, LoginAttempts int
+	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, ClientAssertions int
 }
 
 // Sweep deletes everything expired now, batch by batch, and returns how
@@ -94,6 +96,7 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 		{"browser sessions", &n.Sessions, before, j.Store.DeleteExpiredSessions},
 		{"e-mail link tokens", &n.ActionTokens, before, j.Store.DeleteExpiredActionTokens},
 		{"failed-login counters", &n.LoginAttempts, before.Add(-StaleLoginAttemptsAfter), j.Store.DeleteStaleLoginAttempts},
+		{"client assertion ids", &n.ClientAssertions, before, j.Store.DeleteExpiredClientAssertionJTIs},
 	} {
 		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
 			return sweep.del(ctx, sweep.before, batch)
