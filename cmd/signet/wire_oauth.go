@@ -103,7 +103,7 @@ func (s managerSessions) Current(r *http.Request) (oidc.BrowserSession, bool, er
 	} else if err != nil {
 		return oidc.BrowserSession{}, false, err
 	}
-	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime}, true, nil
+	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, IDP: sess.IDP}, true, nil
 }
 
 // newPagesChallenges is the login challenge service in the shape the login

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"golang.org/x/time/rate"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -31,26 +30,28 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		return err
 	}
 	h, err := pages.New(pages.Config{
-		Render:       rd,
-		Sessions:     sm,
-		Throttle:     sessions.NewThrottle(d.store, sessions.DefaultAccountPolicy, sessions.DefaultIPPolicy, d.now),
-		Devices:      devices,
-		FailedLogins: failedLoginBudget(d.cfg.FailedLoginRate),
-		Consents:     sessions.NewConsents(d.store, d.now),
-		Challenges:   newPagesChallenges(d),
-		Accounts:     acc,
-		Users:        d.store,
-		Clients:      d.store,
-		Hints:        pages.KeyStoreHintVerifier{Keys: d.store, Issuer: d.cfg.Issuer},
-		Audit:        pageAudit{au},
-		Signup:       acc,
-		Recovery:     acc,
-		Account:      acc,
-		IsAdmin:      storeIsAdmin(d.store),
-		Logger:       d.logger,
-		Secure:       d.cfg.IssuerIsHTTPS(),
-		ResumePath:   oidc.PathResume,
-		Now:          d.now,
+		Render:            rd,
+		Sessions:          sm,
+		Throttle:          sessions.NewThrottle(d.store, sessions.DefaultAccountPolicy, sessions.DefaultIPPolicy, d.now),
+		Devices:           devices,
+		FailedLogins:      failedLoginBudget(d.cfg.FailedLoginRate),
+		Consents:          sessions.NewConsents(d.store, d.now),
+		Challenges:        newPagesChallenges(d),
+		Accounts:          acc,
+		Users:             d.store,
+		Clients:           d.store,
+		Hints:             pages.KeyStoreHintVerifier{Keys: d.store, Issuer: d.cfg.Issuer},
+		Audit:             pageAudit{au},
+		Signup:            acc,
+		Recovery:          acc,
+		Account:           acc,
+		Connectors:        svc.connectors,
+		HidePasswordLogin: !d.cfg.PasswordLogin,
+		IsAdmin:           storeIsAdmin(d.store),
+		Logger:            d.logger,
+		Secure:            d.cfg.IssuerIsHTTPS(),
+		ResumePath:        oidc.PathResume,
+		Now:               d.now,
 	})
 	if err != nil {
 		return fmt.Errorf("pages: %w", err)
@@ -112,9 +113,6 @@ func newRenderer(d serverDeps) (*render.Renderer, error) {
 
 // failedLoginBudget is the replica's allowance of wrong passwords checked
 // for unknown browsers (nil: none).
-func failedLoginBudget(perSecond float64) *rate.Limiter {
-	if perSecond <= 0 {
-		return nil
-	}
-	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(2*perSecond)))
+func failedLoginBudget(perSecond float64) *sessions.Allowance {
+	return sessions.NewAllowance(perSecond, int(2*perSecond))
 }

@@ -102,6 +102,15 @@ type Config struct {
 	// throttle).
 	TrustedProxies []string
 
+	// --- Upstream identity providers (issue 12: connectors) ---
+
+	// ConnectorTimeout bounds each call to an upstream provider
+	// (discovery, token, keys, userinfo, GitHub's API).
+	ConnectorTimeout time.Duration
+	// PasswordLogin false hides the password form from the login page
+	// (and refuses password logins) while any connector is enabled.
+	PasswordLogin bool
+
 	// --- Accounts and mail (issue 6: registration, verification, reset) ---
 
 	// SMTPHost is the mail relay; empty means no SMTP: mails (with their
@@ -271,6 +280,8 @@ func Default() Config {
 		SessionRememberFor:     30 * 24 * time.Hour,
 		SessionIdleTimeout:     time.Hour,
 		SessionMaxLifetime:     24 * time.Hour,
+		ConnectorTimeout:       10 * time.Second,
+		PasswordLogin:          true,
 
 		SMTPStartTLS:              "required",
 		SMTPTimeout:               15 * time.Second,
@@ -363,6 +374,7 @@ func (c Config) Validate() error {
 		{"session remember-me duration", c.SessionRememberFor},
 		{"session idle timeout", c.SessionIdleTimeout},
 		{"session maximum lifetime", c.SessionMaxLifetime},
+		{"connector timeout", c.ConnectorTimeout},
 		{"SMTP timeout", c.SMTPTimeout},
 		{"verification token lifespan", c.VerificationTokenLifespan},
 		{"reset token lifespan", c.ResetTokenLifespan},

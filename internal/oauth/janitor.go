@@ -15,6 +15,7 @@ type JanitorStore interface {
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredClientAssertionJTIs(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
@@ -27,8 +28,8 @@ var _ JanitorStore = storage.Store(nil)
 
 // Janitor deletes expired OAuth requests (codes, tokens, PKCE, OpenID
 // Connect and pushed-request rows), login challenges, browser sessions,
-// e-mail link tokens, stale failed-login counters and the ids of expired
-// client assertions.
+// e-mail link tokens, WebAuthn challenges, stale failed-login counters and
+// the ids of expired client assertions.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -65,7 +66,7 @@ func (j *Janitor) Run(ctx context.Context) {
 
 // Swept counts the rows one sweep deleted, by sort.
 type Swept struct {
-	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, ClientAssertions int
+	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, WebAuthnChallenges, ClientAssertions int
 }
 
 // Sweep deletes everything expired now, batch by batch, and returns how
@@ -96,6 +97,7 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 		{"browser sessions", &n.Sessions, before, j.Store.DeleteExpiredSessions},
 		{"e-mail link tokens", &n.ActionTokens, before, j.Store.DeleteExpiredActionTokens},
 		{"failed-login counters", &n.LoginAttempts, before.Add(-StaleLoginAttemptsAfter), j.Store.DeleteStaleLoginAttempts},
+		{"webauthn challenges", &n.WebAuthnChallenges, before, j.Store.DeleteExpiredWebAuthnChallenges},
 		{"client assertion ids", &n.ClientAssertions, before, j.Store.DeleteExpiredClientAssertionJTIs},
 	} {
 		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
@@ -104,7 +106,8 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 	}
 	if n != (Swept{}) {
 		logger.Debug("janitor removed expired rows", "oauth_requests", n.Requests, "login_challenges", n.Challenges,
-			"sessions", n.Sessions, "action_tokens", n.ActionTokens, "login_attempts", n.LoginAttempts)
+			"sessions", n.Sessions, "action_tokens", n.ActionTokens, "login_attempts", n.LoginAttempts,
+			"webauthn_challenges", n.WebAuthnChallenges)
 	}
 	return n
 }

@@ -13,7 +13,9 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 	"golang.org/x/crypto/hkdf"
 
@@ -142,7 +144,9 @@ func New(o Options) (*Provider, error) {
 		AllowedPromptValues:            []string{"none", "login", "consent"},
 		ClientSecretsHasher:            secretHasher{},
 		SendDebugMessagesToClients:     false,
-		FormPostHTMLTemplate:           o.FormPostTemplate,
+		// Our wording in error descriptions (messages.go).
+		MessageCatalog:       Messages,
+		FormPostHTMLTemplate: o.FormPostTemplate,
 		// The code row keeps what the token endpoint checks (redirect_uri)
 		// and nothing else of the authorization request.
 		SanitationWhiteList: []string{"redirect_uri"},
@@ -170,7 +174,8 @@ func New(o Options) (*Provider, error) {
 		return nil, err
 	}
 	sg := &signer{keys: o.Keys}
-	core := &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey}
+	hmacCore := prefixedStrategy{oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: cfg}, cfg)}
+	core := &rotationStrategy{CoreStrategy: hmacCore, hmacKey: global, deriveKey: deriveKey}
 	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               core,
@@ -219,6 +224,10 @@ type Grant struct {
 	// was created): fosite checks prompt=login and max_age against it.
 	RequestedAt time.Time
 	Nonce       string
+	// AMR is how the person authenticated (the `amr` claim); IDP the
+	// connector they came through (the `idp` claim, "" for none).
+	AMR []string
+	IDP string
 }
 
 // NewUserSession reads the user (and roles, when granted) and returns the
@@ -233,6 +242,7 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	s.Subject = g.Subject
 	s.Username = u.Username
 	s.SessionID = g.SessionID
+	s.IDP = g.IDP
 	s.User = u
 	c := s.IDTokenClaims()
 	c.Subject = g.Subject
@@ -240,6 +250,8 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	c.AuthTime = g.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = g.RequestedAt.UTC().Truncate(time.Second)
 	c.Nonce = g.Nonce
+	// fosite drops an `amr` put in Extra: it has its own field.
+	c.AuthenticationMethodsReferences = slices.Clone(g.AMR)
 	s.setClaims(granted)
 	return s, nil
 }

@@ -221,6 +221,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		}
 		delete(d.users, id)
 		delete(d.userRoles, id)
+		delete(d.mfa, id)
 		for k, sess := range d.sessions {
 			if sess.UserID == id {
 				delete(d.sessions, k)
@@ -234,6 +235,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		for k, t := range d.actionTokens {
 			if t.UserID == id {
 				delete(d.actionTokens, k)
+			}
+		}
+		for k, u := range d.upstream {
+			if u.UserID == id {
+				delete(d.upstream, k)
 			}
 		}
 		return nil

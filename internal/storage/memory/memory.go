@@ -43,10 +43,16 @@ type state struct {
 	keys         map[string]storage.SigningKey
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
-	jtis         map[string]time.Time // client assertion key → expiry
+	jtis         map[string]time.Time   // client assertion key → expiry
+	mfa          map[string]*mfaRecords // user id → their second factors
+	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
+	connectors   map[string]storage.Connector
+	upstream     map[upstreamKey]storage.UpstreamIdentity
 }
+
+type upstreamKey struct{ connectorID, subject string }
 
 type requestKey struct {
 	kind      storage.RequestKind
@@ -75,6 +81,10 @@ func New() *Store {
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
 		jtis:         map[string]time.Time{},
+		connectors:   map[string]storage.Connector{},
+		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
+		mfa:          map[string]*mfaRecords{},
+		webauthn:     map[string]storage.WebAuthnChallenge{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -92,14 +102,21 @@ func (d *state) clone() *state {
 		userRoles:    make(map[string]map[string]struct{}, len(d.userRoles)),
 		requests:     make(map[requestKey]storage.OAuthRequest, len(d.requests)),
 		challenges:   make(map[string]storage.LoginChallenge, len(d.challenges)),
-		sessions:     maps.Clone(d.sessions), // nor does Session
+		sessions:     make(map[string]storage.Session, len(d.sessions)),
 		consents:     make(map[consentKey]storage.Consent, len(d.consents)),
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
 		jtis:         maps.Clone(d.jtis),
+		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
+		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
+		connectors:   make(map[string]storage.Connector, len(d.connectors)),
+		upstream:     maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
+	}
+	for k, v := range d.connectors {
+		c.connectors[k] = copyConnector(v)
 	}
 	for k, v := range d.clients {
 		c.clients[k] = copyClient(v)
@@ -115,6 +132,12 @@ func (d *state) clone() *state {
 	}
 	for k, v := range d.consents {
 		c.consents[k] = copyConsent(v)
+	}
+	for k, v := range d.sessions {
+		c.sessions[k] = copySession(v)
+	}
+	for k, v := range d.mfa {
+		c.mfa[k] = v.clone()
 	}
 	for k, v := range d.keys {
 		c.keys[k] = copyKey(v)
@@ -349,6 +372,11 @@ func copyChallenge(c storage.LoginChallenge) storage.LoginChallenge {
 func copySession(s storage.Session) storage.Session {
 	s.AuthTime, s.CreatedAt = ts(s.AuthTime), ts(s.CreatedAt)
 	s.LastSeenAt, s.ExpiresAt = ts(s.LastSeenAt), ts(s.ExpiresAt)
+	if len(s.AMR) == 0 {
+		s.AMR = nil
+	} else {
+		s.AMR = slices.Clone(s.AMR)
+	}
 	return s
 }
 

@@ -15,8 +15,8 @@ const clientColumns = `id, secret_hash, name, redirect_uris, post_logout_redirec
 	grant_types, response_types, scopes, audience, token_endpoint_auth_method,
 	first_party, id_token_signed_response_alg, access_token_lifespan,
 	id_token_lifespan, refresh_token_lifespan, auth_code_lifespan, created_at, updated_at,
-	jwks, jwks_uri, token_endpoint_auth_signing_alg, require_pushed_authorization_requests,
-	access_token_format`
+	require_mfa, jwks, jwks_uri, token_endpoint_auth_signing_alg,
+	require_pushed_authorization_requests, access_token_format`
 
 type clientRow struct {
 	ID                       string         `db:"id"`
@@ -38,6 +38,7 @@ type clientRow struct {
 	AuthCodeLifespan     int64     `db:"auth_code_lifespan"`
 	CreatedAt            time.Time `db:"created_at"`
 	UpdatedAt            time.Time `db:"updated_at"`
+	RequireMFA           bool      `db:"require_mfa"`
 	JWKS                 string    `db:"jwks"`
 	JWKSURI              string    `db:"jwks_uri"`
 	AuthSigningAlg       string    `db:"token_endpoint_auth_signing_alg"`
@@ -70,6 +71,7 @@ func (r clientRow) client() storage.Client {
 		TokenEndpointAuthSigningAlg:        r.AuthSigningAlg,
 		RequirePushedAuthorizationRequests: r.RequirePAR,
 		AccessTokenFormat:                  r.AccessTokenFormat,
+		RequireMFA:                         r.RequireMFA,
 	}
 }
 
@@ -80,7 +82,7 @@ func clientArgs(c storage.Client) []any {
 		strs(c.GrantTypes), strs(c.ResponseTypes), strs(c.Scopes), strs(c.Audience), c.TokenEndpointAuthMethod,
 		c.FirstParty, c.IDTokenSignedResponseAlg, int64(c.AccessTokenLifespan),
 		int64(c.IDTokenLifespan), int64(c.RefreshTokenLifespan), int64(c.AuthCodeLifespan), c.CreatedAt, c.UpdatedAt,
-		c.JWKS, c.JWKSURI, c.TokenEndpointAuthSigningAlg, c.RequirePushedAuthorizationRequests,
+		c.RequireMFA, c.JWKS, c.JWKSURI, c.TokenEndpointAuthSigningAlg, c.RequirePushedAuthorizationRequests,
 		c.AccessTokenFormat,
 	}
 }
@@ -89,7 +91,7 @@ func clientArgs(c storage.Client) []any {
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	_, err := s.write(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-			$19, $20, $21, $22, $23)`,
+			$19, $20, $21, $22, $23, $24)`,
 		clientArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("create client %q: %w", c.ID, mapErr(err))
@@ -125,9 +127,9 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 		post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 		audience = $9, token_endpoint_auth_method = $10, first_party = $11,
 		id_token_signed_response_alg = $12, access_token_lifespan = $13, id_token_lifespan = $14,
-		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17,
-		jwks = $18, jwks_uri = $19, token_endpoint_auth_signing_alg = $20,
-		require_pushed_authorization_requests = $21, access_token_format = $22
+		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17, require_mfa = $18,
+		jwks = $19, jwks_uri = $20, token_endpoint_auth_signing_alg = $21,
+		require_pushed_authorization_requests = $22, access_token_format = $23
 		WHERE id = $1`, slices.Delete(clientArgs(c), 16, 17)...) // all but created_at
 	if err != nil {
 		return fmt.Errorf("update client %q: %w", c.ID, err)

@@ -52,6 +52,8 @@ type API struct {
 	clients  Clients
 	audit    Audit
 	logger   *slog.Logger
+	// connectors is nil until WithConnectors: no /connectors routes.
+	connectors Connectors
 }
 
 // NewAPI returns the API over the services. au nil records nothing and
@@ -109,6 +111,10 @@ func (a *API) Register(g *echo.Group) {
 	g.DELETE("/roles/:name", a.deleteRole)
 
 	g.GET("/audit", a.tailAudit)
+
+	g.GET("/openapi.json", serveOpenAPI)
+
+	a.registerConnectors(g)
 
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return writeError(c, http.StatusNotFound, "not_found", "no such admin API endpoint (or method)")

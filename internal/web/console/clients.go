@@ -18,6 +18,9 @@ var clientLabels = map[string]string{
 	"redirect_uris":              "Redirect URIs",
 	"post_logout_redirect_uris":  "Post-logout redirect URIs",
 	"token_endpoint_auth_method": "The authentication",
+	// The service's message names --signing-algorithms, which an operator
+	// needs to read to fix it.
+	"id_token_signed_response_alg": "The ID token signature",
 }
 
 // maxURIField bounds each URI list as the form sends it.
@@ -68,6 +71,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs: clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
 		AuthMethod:             clip(c.FormValue("token_endpoint_auth_method"), 40),
 		FirstParty:             c.FormValue("first_party") != "",
+		IDTokenAlg:             clip(c.FormValue("id_token_signed_response_alg"), 20),
 	}
 	problem := func(status int, errs render.FieldErrors, msg string) error {
 		return h.renderClients(c, status, render.AdminClientsPage{Form: form, Errors: errs, Error: msg})
@@ -78,11 +82,12 @@ func (h *Handler) createClient(c echo.Context) error {
 		}
 	}
 	cl, secret, err := h.cfg.Clients.Create(ctx, clients.Registration{
-		Name:                    c.FormValue("client_name"),
-		RedirectURIs:            lines(c.FormValue("redirect_uris")),
-		PostLogoutRedirectURIs:  lines(c.FormValue("post_logout_redirect_uris")),
-		TokenEndpointAuthMethod: c.FormValue("token_endpoint_auth_method"),
-		FirstParty:              form.FirstParty,
+		Name:                     c.FormValue("client_name"),
+		RedirectURIs:             lines(c.FormValue("redirect_uris")),
+		PostLogoutRedirectURIs:   lines(c.FormValue("post_logout_redirect_uris")),
+		TokenEndpointAuthMethod:  c.FormValue("token_endpoint_auth_method"),
+		FirstParty:               form.FirstParty,
+		IDTokenSignedResponseAlg: c.FormValue("id_token_signed_response_alg"),
 	})
 	var ve *clients.ValidationError
 	switch {

@@ -60,6 +60,9 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return h.authorizeError(ctx, c, ar, err)
 	}
+	if err := h.checkIDTokenAlg(ctx, ar.GetClient(), ar.GetRequestedScopes()); err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
 
 	prompt := strings.Fields(form.Get("prompt"))
 	park := oauth.ParkRequest{
@@ -72,7 +75,7 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, IDP: bs.IDP}
 		if oauth.SatisfiesRequest(form, h.now(), l, hintSubject) {
 			park.Login = &l
 		}
@@ -95,6 +98,8 @@ func (h *Handler) authorize(c echo.Context) error {
 				Subject:     park.Login.Subject,
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
+				AMR:         park.Login.AMR,
+				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
 				Nonce:       form.Get("nonce"),
 			}, park.RequestedScopes)
@@ -240,6 +245,7 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
+	var how BrowserSession
 	if ch.SessionID != "" {
 		bs, found, err := h.sessions.Current(r)
 		if err != nil {
@@ -248,6 +254,9 @@ func (h *Handler) resume(c echo.Context) error {
 		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
+		}
+		if found {
+			how = bs
 		}
 	}
 
@@ -277,6 +286,8 @@ func (h *Handler) resume(c echo.Context) error {
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
+		AMR:         how.AMR,
+		IDP:         how.IDP,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)
@@ -316,6 +327,28 @@ func (h *Handler) issueCode(ctx context.Context, c echo.Context, ar fosite.Autho
 	}
 	h.oauth.WriteAuthorizeResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// checkIDTokenAlg refuses, before anyone signs in, a request for an ID
+// token (scope openid) from a client registered for ID tokens in an
+// algorithm this server does not sign with: the client was stored before
+// registration checked it, or --signing-algorithms lost the algorithm
+// since. Without it the person would sign in and consent, and the code
+// exchange would fail.
+func (h *Handler) checkIDTokenAlg(ctx context.Context, client fosite.Client, scopes fosite.Arguments) error {
+	cl, ok := client.(*oauth.Client)
+	if !ok || cl.IDTokenSignedResponseAlg == "" || !scopes.Has(oauth.ScopeOpenID) {
+		return nil
+	}
+	offered := h.keys.Algorithms(ctx)
+	if slices.Contains(offered, cl.IDTokenSignedResponseAlg) {
+		return nil
+	}
+	h.logger.WarnContext(ctx, "client asks for ID tokens in an algorithm this server does not sign with; add it to --signing-algorithms",
+		"client_id", cl.ID, "id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, "offered", offered)
+	return fosite.ErrUnauthorizedClient.WithHintf(
+		"The client is registered for ID tokens signed with %s, which this server does not offer (it signs with %s).",
+		cl.IDTokenSignedResponseAlg, strings.Join(offered, ", "))
 }
 
 // takeRequestObjects removes request and request_uri from the form and

@@ -89,6 +89,10 @@ type BrowserSession struct {
 	ID       string
 	Subject  string
 	AuthTime time.Time
+	// AMR and IDP say how the session signed in (the `amr` and `idp`
+	// claims).
+	AMR []string
+	IDP string
 }
 
 // BrowserSessions finds the signed-in session of a request. The pages

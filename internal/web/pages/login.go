@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -121,9 +122,31 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	// Any answer below that shows the form again lets it end at the app.
 	h.allowClientTargets(ctx, c, ch.ClientID)
+	if h.passwordLoginOff(ctx) {
+		page.Error = "Sign in with one of the providers below."
+		return h.renderLogin(c, http.StatusForbidden, page)
+	}
 	if len(username) > 320 {
 		username = username[:320]
 		page.Username = ""
+	}
+
+	// Wrong passwords from browsers unknown to the account spend the
+	// replica's allowance; while it is spent, such logins are not
+	// checked. It is looked at before anything is counted, and for a
+	// browser known to no account before the account is even looked up: a
+	// refused attempt then costs no database round trip it can avoid,
+	// which keeps a flood of them from taking the connections and CPU the
+	// token endpoint needs. Anything but a wrong password spends nothing.
+	var check *sessions.Check
+	defer func() { check.Done(h.cfg.Now(), false) }()
+	admitted := func() bool {
+		var ok bool
+		check, ok = h.cfg.FailedLogins.Admit(h.cfg.Now())
+		return ok
+	}
+	if !h.cfg.Devices.Any(c.Request()) && !admitted() {
+		return h.busyLogin(c, page)
 	}
 
 	// The attempt is counted before the password is checked (so that
@@ -142,6 +165,9 @@ func (h *Handler) login(c echo.Context) error {
 		}
 	}
 	device := h.cfg.Devices.Known(c.Request(), userID)
+	if device == "" && check == nil && !admitted() {
+		return h.busyLogin(c, page)
+	}
 	limits := h.cfg.Throttle.LoginLimits(sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c)), device)
 	remembered := h.cfg.Throttle.Remembered(limits...)
 	attempt, wait, err := h.cfg.Throttle.Reserve(ctx, limits...)
@@ -161,23 +187,9 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
-	// Wrong passwords from unknown browsers spend the replica's allowance
-	// (after the check, running into debt if checks overlapped, so the
-	// long-run rate holds); while it is spent, such logins are not
-	// checked. Right passwords spend nothing, so any number of people may
-	// sign in at once from new browsers.
-	budget := h.cfg.FailedLogins
-	if budget == nil || device != "" {
-		budget = nil
-	} else if budget.TokensAt(h.cfg.Now()) < 1 {
-		h.refund(c, attempt)
-		return h.busyLogin(c, page)
-	}
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		if budget != nil {
-			budget.ReserveN(h.cfg.Now(), 1) // never cancelled: the debt is the point
-		}
+		check.Done(h.cfg.Now(), true)
 		// The reserved attempt stays counted as the failure.
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
 		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)
@@ -228,6 +240,12 @@ func (h *Handler) login(c echo.Context) error {
 		return h.badChallenge(c, err)
 	}
 	return h.afterLogin(c, value, ch, user.ID)
+}
+
+// passwordLoginOff: the operator turned password sign-in off and a
+// connector is there instead.
+func (h *Handler) passwordLoginOff(ctx context.Context) bool {
+	return h.cfg.HidePasswordLogin && len(h.connectorButtons(ctx, "", "")) > 0
 }
 
 // msgBusy asks to try again when too many passwords are being checked.
@@ -308,6 +326,8 @@ func orUnknown(userID string) string {
 // pages that are on: a forgotten password, and sign-up (which carries the
 // app's sign-in along).
 func (h *Handler) renderLogin(c echo.Context, status int, page render.LoginPage) error {
+	page.Connectors = h.connectorButtons(c.Request().Context(), page.Challenge, page.ReturnTo)
+	page.HidePassword = h.cfg.HidePasswordLogin && len(page.Connectors) > 0
 	if h.cfg.Recovery != nil {
 		page.ForgotPasswordURL = ForgotPasswordPath
 	}
