@@ -14,7 +14,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/signet-idp/signet/internal/adminclient"
+	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -217,4 +220,68 @@ func TestBrowserConnectorGitHub(t *testing.T) {
 	b3.submit(`a.connector`)
 	settle(b3)
 	b3.expectText("E-mail address not verified", "upstream_email_unverified")
+}
+
+// TestBrowserConnectorConsole: an administrator adds a provider in the
+// console; the login page then offers it (a link, reachable with the
+// keyboard); turned off, it is gone. With --password-login=false the
+// password form gives way to the providers.
+func TestBrowserConnectorConsole(t *testing.T) {
+	gh := newFakeGitHub(t)
+	ts := startTestServer(t, func(c *config.Config) { c.PasswordLogin = false })
+	newAdmin(t, ts, "root")
+	b := newBrowser(t)
+
+	// No provider yet: the password form stays, whatever the flag says.
+	b.open(ts.PublicURL + "/admin/connectors")
+	b.logIn("root", browserPassword, false)
+	b.expectText("Sign-in providers", "No sign-in providers yet.")
+	b.do("choose github", chromedp.SetValue(chromedp.ID("connector-type"), "github"))
+	b.fill("connector-id", "github", "connector-name", "GitHub", "connector-client-id", gh.clientID,
+		"connector-client-secret", gh.clientSecret, "connector-orgs", "acme", "connector-rules", "teams:acme/sre=nosuchrole")
+	b.submit(`form[action="/admin/connectors"] button[type="submit"]`)
+	b.expectText("Role nosuchrole does not exist")
+	if b.has(`#connector-client-secret[value]`) {
+		t.Fatal("the form shows the client secret again")
+	}
+	b.fill("connector-client-secret", gh.clientSecret, "connector-rules", " ")
+	b.submit(`form[action="/admin/connectors"] button[type="submit"]`)
+	b.expectText("The sign-in provider is added", "/connectors/github/callback")
+	row, err := ts.Store.GetConnector(context.Background(), "github")
+	if err != nil || row.Type != "github" || len(row.ClientSecret) == 0 || strings.Contains(string(row.ClientSecret), gh.clientSecret) {
+		t.Fatalf("stored connector %+v (%v)", row, err)
+	}
+
+	app := newBrowserRP(t, ts, "App", true)
+	b2 := newBrowser(t)
+	b2.open(app.authURL())
+	b2.expectText("Continue with GitHub")
+	if b2.has("#password") {
+		t.Fatal("--password-login=false still shows the password form next to a provider")
+	}
+	// Keyboard: the first Tab stops (after the skip link) reach the button.
+	focused := ""
+	for range 6 {
+		b2.do("tab", chromedp.KeyEvent("\t"))
+		focused = runIn(b2, "focused", chromedp.Evaluate[string](`document.activeElement ? document.activeElement.textContent : ""`))
+		if strings.Contains(focused, "Continue with GitHub") {
+			break
+		}
+	}
+	if !strings.Contains(focused, "Continue with GitHub") {
+		t.Fatalf("Tab never reached the provider button (last focus %q)", focused)
+	}
+	b2.screenshot("login-connectors", 390)
+	b2.screenshot("login-connectors", 1280)
+
+	// Turned off in the console: off the login page, and the password form is back.
+	// (root's session is still on: with the flag off and a provider on,
+	// nobody signs in with a password.)
+	b.open(ts.PublicURL + "/admin/connectors")
+	b.submit(`form[action="/admin/connectors/github/disable"] button`)
+	b.expectText("off the login page")
+	b2.open(app.authURL())
+	if b2.has(`a.connector`) || !b2.has("#password") {
+		t.Fatalf("after turning the provider off:\n%s", b2.bodyText())
+	}
 }
