@@ -13,7 +13,9 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 	"golang.org/x/crypto/hkdf"
 
@@ -57,6 +59,10 @@ type Options struct {
 	// FormPostTemplate renders response_mode=form_post answers (nil:
 	// fosite's default, which needs an inline script allowed).
 	FormPostTemplate *template.Template
+	// PAR composes the pushed authorization request handler (RFC 9126);
+	// PARLifespan is how long a request_uri lives (0: 90 seconds).
+	PAR         bool
+	PARLifespan time.Duration
 }
 
 // Provider is the composed fosite OAuth2/OIDC provider plus what the HTTP
@@ -112,6 +118,10 @@ func New(o Options) (*Provider, error) {
 	if now == nil {
 		now = time.Now
 	}
+	parLifespan := o.PARLifespan
+	if parLifespan <= 0 {
+		parLifespan = 90 * time.Second
+	}
 	cfg := &fosite.Config{
 		AccessTokenLifespan:   o.AccessTokenLifespan,
 		RefreshTokenLifespan:  o.RefreshTokenLifespan,
@@ -134,10 +144,16 @@ func New(o Options) (*Provider, error) {
 		AllowedPromptValues:            []string{"none", "login", "consent"},
 		ClientSecretsHasher:            secretHasher{},
 		SendDebugMessagesToClients:     false,
-		FormPostHTMLTemplate:           o.FormPostTemplate,
+		// Our wording in error descriptions (messages.go).
+		MessageCatalog:       Messages,
+		FormPostHTMLTemplate: o.FormPostTemplate,
 		// The code row keeps what the token endpoint checks (redirect_uri)
 		// and nothing else of the authorization request.
 		SanitationWhiteList: []string{"redirect_uri"},
+		// Required PAR is enforced by the HTTP layer, per client or for
+		// every client, after the redirect URI is known to be safe.
+		PushedAuthorizeRequestURIPrefix: PARPrefix,
+		PushedAuthorizeContextLifespan:  parLifespan,
 	}
 	for name, d := range map[string]time.Duration{
 		"access token": o.AccessTokenLifespan, "ID token": o.IDTokenLifespan,
@@ -150,21 +166,23 @@ func New(o Options) (*Provider, error) {
 	ad := &adapter{
 		store: o.Store, now: now,
 		codeLifespan: o.AuthCodeLifespan, accessLifespan: o.AccessTokenLifespan, refreshLifespan: o.RefreshTokenLifespan,
-		grace: o.RefreshGracePeriod,
+		parLifespan: parLifespan,
+		grace:       o.RefreshGracePeriod,
 	}
 	deriveKey, err := DeriveKey(o.Secret, rotationInfo)
 	if err != nil {
 		return nil, err
 	}
 	sg := &signer{keys: o.Keys}
-	core := &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey}
+	hmacCore := prefixedStrategy{oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: cfg}, cfg)}
+	core := &rotationStrategy{CoreStrategy: hmacCore, hmacKey: global, deriveKey: deriveKey}
 	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
 		CoreStrategy:               core,
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}
-	provider := compose.Compose(cfg, ad, strategy,
+	factories := []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -173,7 +191,11 @@ func New(o Options) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory,
-	)
+	}
+	if o.PAR {
+		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
+	}
+	provider := compose.Compose(cfg, ad, strategy, factories...)
 	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg}, nil
 }
 
