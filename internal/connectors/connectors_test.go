@@ -74,7 +74,7 @@ func TestRolesAndSignIn(t *testing.T) {
 	svc, st := newService(t, nil)
 	ctx := context.Background()
 	if _, err := svc.Create(ctx, Input{ID: "gh", Type: "github", Name: "GitHub", ClientID: "c",
-		RoleRules: []storage.RoleRule{{Claim: "teams", Value: "acme/sre", Role: "ops"}, {Claim: "orgs", Value: "acme", Role: "staff"}},
+		RoleRules:   []storage.RoleRule{{Claim: "teams", Value: "acme/sre", Role: "ops"}, {Claim: "orgs", Value: "acme", Role: "staff"}},
 		DefaultRole: "user"}); err != nil {
 		t.Fatal(err)
 	}
