@@ -1,14 +1,19 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	jose "github.com/go-jose/go-jose/v4"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
 
 	"github.com/signet-idp/signet/internal/adminclient"
@@ -322,4 +327,158 @@ func TestProtocolE2ERequirePAR(t *testing.T) {
 	if _, ok := d["pushed_authorization_request_endpoint"]; ok || routeExists(t, off.ts.PublicURL+"/oauth2/par") {
 		t.Fatalf("PAR off: discovery %v", d["pushed_authorization_request_endpoint"])
 	}
+}
+
+// resourceServer checks access tokens as an API would with RFC 9068: the
+// issuer's JWKS (fetched once, from discovery) and nothing else.
+type resourceServer struct {
+	t        *testing.T
+	issuer   string
+	audience string
+	keys     jose.JSONWebKeySet
+}
+
+func newResourceServer(t *testing.T, x *e2e, audience string) *resourceServer {
+	t.Helper()
+	var d struct {
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := x.provider.Claims(&d); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(d.JWKSURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rs := &resourceServer{t: t, issuer: x.ts.PublicURL, audience: audience}
+	if err := json.NewDecoder(resp.Body).Decode(&rs.keys); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// atClaims are the RFC 9068 claims the tests look at.
+type atClaims struct {
+	josejwt.Claims
+	ClientID string   `json:"client_id"`
+	Scope    string   `json:"scope"`
+	Roles    []string `json:"roles"`
+}
+
+// check verifies the token's signature with the JWKS, its typ, issuer,
+// audience and lifetime, and returns its claims.
+func (rs *resourceServer) check(token string) (atClaims, error) {
+	tok, err := josejwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+	if err != nil {
+		return atClaims{}, err
+	}
+	if typ := tok.Headers[0].ExtraHeaders[jose.HeaderType]; typ != "at+jwt" {
+		return atClaims{}, fmt.Errorf("typ %v, want at+jwt", typ)
+	}
+	keys := rs.keys.Key(tok.Headers[0].KeyID)
+	if len(keys) != 1 {
+		return atClaims{}, fmt.Errorf("kid %q is not in the JWKS", tok.Headers[0].KeyID)
+	}
+	var c atClaims
+	if err := tok.Claims(keys[0].Key, &c); err != nil {
+		return atClaims{}, err
+	}
+	if err := c.Claims.Validate(josejwt.Expected{Issuer: rs.issuer, AnyAudience: josejwt.Audience{rs.audience}, Time: time.Now()}); err != nil {
+		return atClaims{}, err
+	}
+	if c.ID == "" || c.IssuedAt == nil || c.Expiry == nil || c.Subject == "" {
+		return atClaims{}, fmt.Errorf("claims %+v lack jti, iat, exp or sub", c)
+	}
+	return c, nil
+}
+
+// TestProtocolE2EJWTAccessTokens: a client registered for JWT access
+// tokens gets RFC 9068 tokens that a resource server validates with the
+// JWKS alone (aud from the resource asked for, else the client's
+// audience); introspection and revocation still decide, while the JWT
+// itself stays valid to an offline check until it expires. Other clients
+// keep opaque tokens.
+func TestProtocolE2EJWTAccessTokens(t *testing.T) {
+	x := newE2E(t)
+	u := x.newUser("admin", "user")
+	const api, other = "https://api.example.com", "https://reports.example.com/v1"
+	r := x.newRP(adminclient.ClientRegistration{AccessTokenFormat: "jwt", Audience: []string{api, other},
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})
+	if r.client.AccessTokenFormat != "jwt" || !slices.Equal(r.client.Audience, []string{api, other}) {
+		t.Fatalf("admin API: %+v", r.client)
+	}
+	rs := newResourceServer(t, x, api)
+
+	t.Run("code flow with a resource", func(t *testing.T) {
+		code, f, _ := r.code(u, oauth2.SetAuthURLParam("resource", api))
+		tok, err := r.conf.Exchange(x.ctx, code, oauth2.VerifierOption(f.verifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := rs.check(tok.AccessToken)
+		if err != nil {
+			t.Fatalf("resource server refuses the access token: %v", err)
+		}
+		if c.Subject != u.ID || c.ClientID != r.client.ClientID || !slices.Equal([]string(c.Audience), []string{api}) ||
+			c.Scope != "openid profile email roles offline_access" || !slices.Equal(c.Roles, []string{"admin", "user"}) {
+			t.Fatalf("claims %+v", c)
+		}
+		r.verify(tok) // the ID token's at_hash matches the JWT
+		if in := r.introspect(tok.AccessToken); in["active"] != true || in["sub"] != u.ID {
+			t.Fatalf("introspection: %v", in)
+		}
+		// Userinfo takes it like an opaque token.
+		if _, err := x.provider.UserInfo(x.ctx, oauth2.StaticTokenSource(tok)); err != nil {
+			t.Fatalf("userinfo: %v", err)
+		}
+		// A refresh makes a new JWT for the same resource.
+		next, err := r.refresh(tok.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2, err := rs.check(next.AccessToken); err != nil || c2.ID == c.ID {
+			t.Fatalf("refreshed token: %v %+v", err, c2)
+		}
+		// Revocation: introspection says inactive at once; the JWT itself
+		// still passes an offline check (lifetime-bound, as documented).
+		if st, body, _ := r.post("/oauth2/revoke", url.Values{"token": {next.RefreshToken}}, true); st != http.StatusOK {
+			t.Fatalf("revoke: %d %v", st, body)
+		}
+		if in := r.introspect(next.AccessToken); in["active"] != false {
+			t.Fatalf("introspection after revocation: %v", in)
+		}
+		if _, err := rs.check(next.AccessToken); err != nil {
+			t.Fatalf("offline check after revocation: %v", err)
+		}
+	})
+	t.Run("no resource: the client's audiences", func(t *testing.T) {
+		tok, _, _ := r.login(u)
+		c, err := rs.check(tok.AccessToken)
+		if err != nil || !slices.Equal([]string(c.Audience), []string{api, other}) {
+			t.Fatalf("claims %+v, %v", c, err)
+		}
+	})
+	t.Run("client_credentials", func(t *testing.T) {
+		cfg := clientcredentialsConfig(r, "")
+		cfg.EndpointParams = url.Values{"resource": {other}}
+		tok, err := cfg.Token(x.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := (&resourceServer{t: t, issuer: rs.issuer, audience: other, keys: rs.keys}).check(tok.AccessToken)
+		if err != nil || c.Subject != r.client.ClientID || c.ClientID != r.client.ClientID || c.Roles != nil {
+			t.Fatalf("claims %+v, %v", c, err)
+		}
+		cfg.EndpointParams = url.Values{"resource": {"https://elsewhere.example.com"}}
+		_, err = cfg.Token(x.ctx)
+		wantRetrieveError(t, err, http.StatusBadRequest, "invalid_request")
+	})
+	t.Run("opaque stays the default", func(t *testing.T) {
+		plain := x.newRP(adminclient.ClientRegistration{})
+		tok, _, _ := plain.login(u)
+		if plain.client.AccessTokenFormat != "opaque" || strings.Count(tok.AccessToken, ".") != 1 {
+			t.Fatalf("format %q, token %q", plain.client.AccessTokenFormat, tok.AccessToken)
+		}
+	})
 }

@@ -136,7 +136,10 @@ func New(o Options) (*Provider, error) {
 		ScopeStrategy: fosite.ExactScopeStrategy,
 		// Set, not left nil: fosite's getter fills a nil one in on first
 		// use, a data race between concurrent requests.
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
+		// JWT access tokens carry scope as a space-separated string
+		// (RFC 9068 §2.2.3).
+		JWTScopeClaimKey:               jwt.JWTScopeFieldString,
 		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
@@ -178,7 +181,9 @@ func New(o Options) (*Provider, error) {
 	core := &rotationStrategy{CoreStrategy: hmacCore, hmacKey: global, deriveKey: deriveKey}
 	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               core,
+		CoreStrategy: &formatStrategy{CoreStrategy: core, jwt: &oauth2.DefaultJWTStrategy{
+			Signer: sg, HMACSHAStrategy: core, Config: cfg,
+		}},
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}

@@ -32,6 +32,7 @@ func (h *Handler) authorize(c echo.Context) error {
 	// before the redirect URI is known, so take them out and refuse them
 	// once errors can be sent back. A pushed request's request_uri stays.
 	pushed, requestObject := h.takeRequestObjects(r.Form)
+	resourceAsAudience(r.Form)
 	ar, err := h.oauth.NewAuthorizeRequest(ctx, r)
 	// form is the request as made: for a pushed one, the parameters the
 	// client pushed (fosite merged them in and used the request_uri up).

@@ -30,6 +30,7 @@ func (h *Handler) pushAuthorize(c echo.Context) error {
 	if r.PostForm.Has("request") {
 		return h.parError(ctx, c, nil, fosite.ErrRequestNotSupported.WithHint("Request objects are not supported."))
 	}
+	resourceAsAudience(r.Form)
 	ar, err := h.oauth.NewPushedAuthorizeRequest(ctx, r)
 	if err != nil {
 		return h.parError(ctx, c, ar, err)

@@ -39,6 +39,8 @@ func (h *Handler) token(c echo.Context) error {
 		return h.accessError(ctx, c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
 	}
 
+	resourceAsAudience(r.PostForm)
+	resourceAsAudience(r.Form)
 	ar, err := h.oauth.NewAccessRequest(ctx, r, oauth.NewSession())
 	if err != nil {
 		return h.accessError(ctx, c, ar, err)
@@ -67,6 +69,11 @@ func (h *Handler) token(c echo.Context) error {
 			}
 		}
 		sess.Subject = ar.GetClient().GetID()
+		// fosite checked the requested resources against the client's
+		// audiences but grants none: the token is for them.
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
 	case grant.ExactOne("refresh_token"):
 		// fosite v0.49 ignores the scope parameter of a refresh; RFC 6749
 		// §6 forbids widening, so refuse it rather than ignore it.
