@@ -98,6 +98,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	addPageFlags(cmd, cfg)
 	addDatabaseFlags(cmd, cfg)
 	addOutboundFlags(cmd, cfg)
+	addProtocolFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).

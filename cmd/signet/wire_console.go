@@ -8,6 +8,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/console"
@@ -18,12 +19,13 @@ import (
 // renderer, the same browser sessions, the same CSRF middleware (one
 // cookie, one rejection page), the same accounts service and audit log.
 type consoleDeps struct {
-	render   *render.Renderer
-	sessions *sessions.Manager
-	csrf     echo.MiddlewareFunc
-	accounts *accounts.Service
-	audit    *audit.Service
-	mfa      *mfa.Service
+	render     *render.Renderer
+	sessions   *sessions.Manager
+	csrf       echo.MiddlewareFunc
+	accounts   *accounts.Service
+	audit      *audit.Service
+	connectors *connectors.Service
+	mfa        *mfa.Service
 }
 
 // registerConsole mounts the admin console under /admin on the public
@@ -39,6 +41,7 @@ func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
 		Logger:      d.logger,
 		Secure:      d.cfg.IssuerIsHTTPS(),
 		AccountLink: true,
+		Connectors:  cd.connectors,
 		MFA:         cd.mfa,
 	}
 	if p := newMFAPolicy(d); p != nil {

@@ -46,6 +46,8 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                 km,
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
+		PAR:                  d.cfg.PAR,
+		PARLifespan:          d.cfg.PARLifespan,
 	})
 	if err != nil {
 		return nil, err
@@ -63,6 +65,9 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
+		IntrospectionClients:  d.cfg.IntrospectionClients,
+		PAR:                   d.cfg.PAR,
+		RequirePAR:            d.cfg.RequirePAR,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})

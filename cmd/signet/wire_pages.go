@@ -62,7 +62,7 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		return fmt.Errorf("pages: %w", err)
 	}
 	h.Register(public)
-	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au, mfa: svc.mfa})
+	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au, connectors: svc.connectors, mfa: svc.mfa})
 }
 
 // deviceCookieInfo names the device cookie's key among those derived from
