@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,6 +27,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/adminclient"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/config"
@@ -673,4 +676,41 @@ func TestProtocolE2EPrivateKeyJWT(t *testing.T) {
 			t.Errorf("without an assertion: %d %v", st, body)
 		}
 	})
+}
+
+// TestManageClientsProtocolFlags: the CLI registers the metadata of issue
+// 13 part A and shows it back; the server refuses what is invalid.
+func TestManageClientsProtocolFlags(t *testing.T) {
+	store := startAdminAPI(t)
+	keyFile := t.TempDir() + "/keys.json"
+	if err := os.WriteFile(keyFile, publicJWKS(t, newClientKeys(t)[2]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var c adminapi.OAuthClient
+	mustJSON(t, mustRun(t, "", "clients", "create", "--name", "Backend", "--grant-type", "client_credentials",
+		"--token-endpoint-auth-method", "private_key_jwt", "--jwks", "@"+keyFile, "--token-endpoint-auth-signing-alg", "EdDSA",
+		"--access-token-format", "jwt", "--audience", "https://api.example.com", "--audience", "https://b.example.com",
+		"--require-par", "-o", "json"), &c)
+	if c.ClientSecret != "" || c.TokenEndpointAuthMethod != "private_key_jwt" || c.TokenEndpointAuthSigningAlg != "EdDSA" ||
+		c.AccessTokenFormat != "jwt" || len(c.Audience) != 2 || !c.RequirePushedAuthorizationRequests || len(c.JWKS) == 0 {
+		t.Fatalf("clients create printed %+v", c)
+	}
+	stored, err := store.GetClient(context.Background(), c.ClientID)
+	if err != nil || stored.SecretHash != nil || !strings.Contains(stored.JWKS, `"crv":"Ed25519"`) || stored.AccessTokenFormat != "jwt" {
+		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	if table := mustRun(t, "", "clients", "get", c.ClientID); !strings.Contains(table, "access_token_format") || !strings.Contains(table, "https://api.example.com") {
+		t.Fatalf("clients get (table):\n%s", table)
+	}
+	for _, args := range [][]string{
+		{"--token-endpoint-auth-method", "private_key_jwt"},
+		{"--token-endpoint-auth-method", "private_key_jwt", "--jwks-uri", "http://keys.example.com/jwks"},
+		{"--access-token-format", "paseto"},
+		{"--audience", "not-a-uri"},
+	} {
+		_, err := runCLI(t, "", append([]string{"clients", "create", "--name", "Bad", "--redirect-uri", "https://bad.example.com/cb"}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("%v: %v, want a 400", args, err)
+		}
+	}
 }
