@@ -338,7 +338,7 @@ func TestBrowserConnectorLinking(t *testing.T) {
 
 	// Link again from the account page: the upstream session is still on,
 	// so the upstream answers at once.
-	b.submit(`a[href="/connectors/corp/start?link=1"]`)
+	b.submit(`form[action="/account/connectors/link"] button`)
 	settle(b)
 	b.expectText("The provider is linked")
 	if link, err := f.identity(daveUp); err != nil || link.UserID != dave.ID {
