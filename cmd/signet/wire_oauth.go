@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
@@ -46,6 +47,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                 km,
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
+		Audit:                audit.New(d.store, d.now, d.logger),
 	})
 	if err != nil {
 		return nil, err
