@@ -48,6 +48,8 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
 		Audit:                audit.New(d.store, d.now, d.logger),
+		PAR:                  d.cfg.PAR,
+		PARLifespan:          d.cfg.PARLifespan,
 	})
 	if err != nil {
 		return nil, err
@@ -64,6 +66,9 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
+		IntrospectionClients:  d.cfg.IntrospectionClients,
+		PAR:                   d.cfg.PAR,
+		RequirePAR:            d.cfg.RequirePAR,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})

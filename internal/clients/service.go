@@ -120,9 +120,23 @@ type Registration struct {
 	// RS256, ES256 or EdDSA; empty means the default, RS256. (The server
 	// signs with it only when that algorithm is configured.)
 	IDTokenSignedResponseAlg string
+	// JWKS (a JSON key set) or JWKSURI holds the public keys of a
+	// private_key_jwt client; TokenEndpointAuthSigningAlg, when set, is
+	// the only algorithm its assertions may use.
+	JWKS                        string
+	JWKSURI                     string
+	TokenEndpointAuthSigningAlg string
+	// RequirePushedAuthorizationRequests: the client's authorization
+	// requests must come through the PAR endpoint.
+	RequirePushedAuthorizationRequests bool
+	// AccessTokenFormat is opaque (the default) or jwt.
+	AccessTokenFormat string
+	// Audience lists the resources (RFC 8707) the client's tokens may be
+	// for; a JWT access token without a requested resource is for these.
+	Audience []string
 }
 
-var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone}
+var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone, storage.AuthMethodPrivateKeyJWT}
 
 // Validate applies the defaults to r and checks it, returning the cleaned
 // registration (lists de-duplicated, values trimmed) or a ValidationError.
@@ -185,12 +199,12 @@ func Validate(r Registration) (Registration, error) {
 	if r.PostLogoutRedirectURIs, err = cleanURIs("post_logout_redirect_uris", r.PostLogoutRedirectURIs); err != nil {
 		return r, err
 	}
-	return r, nil
+	return validateProtocol(r)
 }
 
 // Create validates and stores a new client. For a confidential client it
 // returns the generated secret, in plain text, this once: only its SHA-256
-// is stored. Public clients get an empty secret.
+// is stored. Public and private_key_jwt clients get an empty secret.
 func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, string, error) {
 	r, err := Validate(r)
 	if err != nil {
@@ -205,22 +219,27 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 	}
 	now := s.clock()
 	c := storage.Client{
-		ID:                       id,
-		Name:                     r.Name,
-		RedirectURIs:             r.RedirectURIs,
-		PostLogoutRedirectURIs:   r.PostLogoutRedirectURIs,
-		GrantTypes:               r.GrantTypes,
-		ResponseTypes:            r.ResponseTypes,
-		Scopes:                   r.Scopes,
-		Audience:                 []string{},
-		TokenEndpointAuthMethod:  r.TokenEndpointAuthMethod,
-		FirstParty:               r.FirstParty,
-		IDTokenSignedResponseAlg: r.IDTokenSignedResponseAlg,
-		CreatedAt:                now,
-		UpdatedAt:                now,
+		ID:                                 id,
+		Name:                               r.Name,
+		RedirectURIs:                       r.RedirectURIs,
+		PostLogoutRedirectURIs:             r.PostLogoutRedirectURIs,
+		GrantTypes:                         r.GrantTypes,
+		ResponseTypes:                      r.ResponseTypes,
+		Scopes:                             r.Scopes,
+		Audience:                           r.Audience,
+		TokenEndpointAuthMethod:            r.TokenEndpointAuthMethod,
+		FirstParty:                         r.FirstParty,
+		IDTokenSignedResponseAlg:           r.IDTokenSignedResponseAlg,
+		JWKS:                               r.JWKS,
+		JWKSURI:                            r.JWKSURI,
+		TokenEndpointAuthSigningAlg:        r.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: r.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  r.AccessTokenFormat,
+		CreatedAt:                          now,
+		UpdatedAt:                          now,
 	}
 	var secret string
-	if !c.Public() {
+	if !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
 		if secret, err = NewSecret(); err != nil {
 			return storage.Client{}, "", err
 		}

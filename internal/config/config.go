@@ -214,6 +214,19 @@ type Config struct {
 	OutboundAllowCIDRs []string
 	// OutboundTimeout bounds one such request, connecting to last byte.
 	OutboundTimeout time.Duration
+
+	// --- Protocol extensions (issue 13, part A) ---
+
+	// PAR serves the pushed authorization request endpoint (RFC 9126).
+	PAR bool
+	// RequirePAR refuses authorization requests that were not pushed,
+	// for every client (a client can also require it for itself).
+	RequirePAR bool
+	// PARLifespan is how long a request_uri stays usable (once).
+	PARLifespan time.Duration
+	// IntrospectionClients may introspect any token (resource servers);
+	// every other client only the tokens issued to it.
+	IntrospectionClients []string
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -293,6 +306,9 @@ func Default() Config {
 		FailedLoginRate:    2,
 
 		OutboundTimeout: 5 * time.Second,
+
+		PAR:         true,
+		PARLifespan: 90 * time.Second,
 	}
 }
 
@@ -428,6 +444,13 @@ func (c Config) Validate() error {
 		check(err != nil, "outbound allow CIDR %q must be a CIDR such as 10.0.0.0/8", p)
 	}
 	check(c.OutboundTimeout <= 0 || c.OutboundTimeout > time.Minute, "outbound timeout must be from 1ns to 1m")
+
+	// Protocol extensions.
+	check(c.RequirePAR && !c.PAR, "require-par needs the pushed authorization request endpoint (--par)")
+	check(c.PARLifespan < time.Second || c.PARLifespan > 10*time.Minute, "PAR lifespan must be from 1s to 10m")
+	for _, id := range c.IntrospectionClients {
+		check(strings.TrimSpace(id) == "", "introspection clients must not contain an empty client id")
+	}
 
 	if len(problems) == 0 {
 		return nil

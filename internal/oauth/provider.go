@@ -63,6 +63,10 @@ type Options struct {
 	// Audit records the automatic revocations (code replay, refresh token
 	// reuse, user gone); nil records nothing.
 	Audit audit.Recorder
+	// PAR composes the pushed authorization request handler (RFC 9126);
+	// PARLifespan is how long a request_uri lives (0: 90 seconds).
+	PAR         bool
+	PARLifespan time.Duration
 }
 
 // Provider is the composed fosite OAuth2/OIDC provider plus what the HTTP
@@ -119,6 +123,10 @@ func New(o Options) (*Provider, error) {
 	if now == nil {
 		now = time.Now
 	}
+	parLifespan := o.PARLifespan
+	if parLifespan <= 0 {
+		parLifespan = 90 * time.Second
+	}
 	cfg := &fosite.Config{
 		AccessTokenLifespan:   o.AccessTokenLifespan,
 		RefreshTokenLifespan:  o.RefreshTokenLifespan,
@@ -133,7 +141,10 @@ func New(o Options) (*Provider, error) {
 		ScopeStrategy: fosite.ExactScopeStrategy,
 		// Set, not left nil: fosite's getter fills a nil one in on first
 		// use, a data race between concurrent requests.
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
+		// JWT access tokens carry scope as a space-separated string
+		// (RFC 9068 §2.2.3).
+		JWTScopeClaimKey:               jwt.JWTScopeFieldString,
 		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
@@ -147,6 +158,10 @@ func New(o Options) (*Provider, error) {
 		// The code row keeps what the token endpoint checks (redirect_uri)
 		// and nothing else of the authorization request.
 		SanitationWhiteList: []string{"redirect_uri"},
+		// Required PAR is enforced by the HTTP layer, per client or for
+		// every client, after the redirect URI is known to be safe.
+		PushedAuthorizeRequestURIPrefix: PARPrefix,
+		PushedAuthorizeContextLifespan:  parLifespan,
 	}
 	for name, d := range map[string]time.Duration{
 		"access token": o.AccessTokenLifespan, "ID token": o.IDTokenLifespan,
@@ -159,7 +174,8 @@ func New(o Options) (*Provider, error) {
 	ad := &adapter{
 		store: o.Store, now: now,
 		codeLifespan: o.AuthCodeLifespan, accessLifespan: o.AccessTokenLifespan, refreshLifespan: o.RefreshTokenLifespan,
-		grace: o.RefreshGracePeriod,
+		parLifespan: parLifespan,
+		grace:       o.RefreshGracePeriod,
 	}
 	deriveKey, err := DeriveKey(o.Secret, rotationInfo)
 	if err != nil {
@@ -170,11 +186,13 @@ func New(o Options) (*Provider, error) {
 	core := &rotationStrategy{CoreStrategy: hmacCore, hmacKey: global, deriveKey: deriveKey}
 	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               core,
+		CoreStrategy: &formatStrategy{CoreStrategy: core, jwt: &oauth2.DefaultJWTStrategy{
+			Signer: sg, HMACSHAStrategy: core, Config: cfg,
+		}},
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}
-	provider := compose.Compose(cfg, ad, strategy,
+	factories := []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -183,7 +201,11 @@ func New(o Options) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory,
-	)
+	}
+	if o.PAR {
+		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
+	}
+	provider := compose.Compose(cfg, ad, strategy, factories...)
 	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg,
 		audit: o.Audit}, nil
 }

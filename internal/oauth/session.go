@@ -52,6 +52,9 @@ type Session struct {
 	// IDP is the connector the person signed in through (the `idp`
 	// claim); empty for Signet's own sign-in.
 	IDP string `json:"idp,omitempty"`
+	// accessClaims are the claims of a JWT access token while it is made
+	// (see formatStrategy); never stored.
+	accessClaims *jwt.JWTClaims
 }
 
 var (

@@ -45,6 +45,7 @@ type Store interface {
 	ThrottleStore
 	ActionTokenStore
 	AuditStore
+	ClientAssertionStore
 	MFAStore
 	ConnectorStore
 	UpstreamIdentityStore
@@ -76,6 +77,18 @@ const (
 	AuthMethodClientSecretBasic = "client_secret_basic"
 	AuthMethodClientSecretPost  = "client_secret_post"
 	AuthMethodNone              = "none"
+	// AuthMethodPrivateKeyJWT: a JWT signed with a key of the client's
+	// JWKS (RFC 7523).
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+)
+
+// Access token formats a client may be registered with.
+const (
+	// AccessTokenOpaque: a random token, meaningful only to introspection
+	// (the default; "" means the same).
+	AccessTokenOpaque = "opaque"
+	// AccessTokenJWT: a JWT (RFC 9068) signed with the server's keys.
+	AccessTokenJWT = "jwt"
 )
 
 // Client is a registered OAuth2 client (relying party).
@@ -108,8 +121,20 @@ type Client struct {
 	IDTokenLifespan      time.Duration
 	RefreshTokenLifespan time.Duration
 	AuthCodeLifespan     time.Duration
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// JWKS is the client's public key set (JSON), for private_key_jwt;
+	// JWKSURI is where to fetch it instead. At most one is set.
+	JWKS    string
+	JWKSURI string
+	// TokenEndpointAuthSigningAlg is the JWS alg the client's assertions
+	// must use; empty: any of the supported ones.
+	TokenEndpointAuthSigningAlg string
+	// RequirePushedAuthorizationRequests: authorization requests of this
+	// client must come through the PAR endpoint (RFC 9126).
+	RequirePushedAuthorizationRequests bool
+	// AccessTokenFormat is AccessTokenOpaque (or "") or AccessTokenJWT.
+	AccessTokenFormat string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Public reports whether the client authenticates with no secret.
@@ -223,6 +248,9 @@ const (
 	KindRefreshToken  RequestKind = "refresh_token"
 	KindPKCE          RequestKind = "pkce"
 	KindOpenIDConnect RequestKind = "openid"
+	// KindPAR: a pushed authorization request (RFC 9126), keyed by a hash
+	// of its request_uri; single use (deactivated when used).
+	KindPAR RequestKind = "par"
 )
 
 // OAuthRequest is a stored authorization request or token session, free of
@@ -587,6 +615,20 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns the newest events first, at most limit.
 	ListAudit(ctx context.Context, limit int) ([]AuditEvent, error)
+}
+
+// ClientAssertionStore remembers the jti of accepted client assertions
+// (private_key_jwt) until they expire, so one assertion authenticates once
+// whichever replica sees it.
+type ClientAssertionStore interface {
+	// UseClientAssertionJTI records key (a digest of the client id and
+	// the jti) until expiresAt. ErrAlreadyExists when it is recorded and
+	// still unexpired at now; of concurrent callers with one key exactly
+	// one succeeds. An expired record is replaced.
+	UseClientAssertionJTI(ctx context.Context, key string, expiresAt, now time.Time) error
+	// DeleteExpiredClientAssertionJTIs deletes up to limit records that
+	// expired before the given time and returns how many it deleted.
+	DeleteExpiredClientAssertionJTIs(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // TOTPCredential is a user's authenticator app (RFC 6238); a user has at

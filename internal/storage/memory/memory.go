@@ -43,6 +43,7 @@ type state struct {
 	keys         map[string]storage.SigningKey
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
+	jtis         map[string]time.Time   // client assertion key → expiry
 	mfa          map[string]*mfaRecords // user id → their second factors
 	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
@@ -79,6 +80,7 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+		jtis:         map[string]time.Time{},
 		connectors:   map[string]storage.Connector{},
 		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
 		mfa:          map[string]*mfaRecords{},
@@ -105,6 +107,7 @@ func (d *state) clone() *state {
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
+		jtis:         maps.Clone(d.jtis),
 		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
 		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),

@@ -199,7 +199,7 @@ type Renderer struct {
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
 	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
 	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit",
-	"connector_link"}
+	"connector_link", "admin_connectors"}
 
 // New parses the embedded templates and checks the branding.
 func New(b Branding) (*Renderer, error) {
