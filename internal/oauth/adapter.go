@@ -28,6 +28,7 @@ type Store interface {
 	storage.OAuthRequestStore
 	storage.LoginChallengeStore
 	storage.ConsentStore
+	storage.ClientAssertionStore
 }
 
 // adapter implements fosite's storage interfaces on storage.Store. It maps

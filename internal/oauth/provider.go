@@ -63,6 +63,12 @@ type Options struct {
 	// PARLifespan is how long a request_uri lives (0: 90 seconds).
 	PAR         bool
 	PARLifespan time.Duration
+	// JWKSFetcher reads private_key_jwt clients' jwks_uri (nil: only
+	// clients with registered keys can use private_key_jwt).
+	JWKSFetcher JWKSFetcher
+	// AssertionAudiences are the endpoint URLs (token, PAR, revocation)
+	// that client assertions may name in aud, besides the issuer.
+	AssertionAudiences []string
 }
 
 // Provider is the composed fosite OAuth2/OIDC provider plus what the HTTP
@@ -201,6 +207,12 @@ func New(o Options) (*Provider, error) {
 		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
 	}
 	provider := compose.Compose(cfg, ad, strategy, factories...)
+	f, ok := provider.(*fosite.Fosite)
+	if !ok {
+		return nil, fmt.Errorf("oauth: unexpected provider type %T", provider)
+	}
+	aa := &assertionAuth{adapter: ad, fetcher: o.JWKSFetcher, audiences: audiencesOf(o.Issuer, append([]string{cfg.TokenURL}, o.AssertionAudiences...))}
+	cfg.ClientAuthenticationStrategy = aa.strategy(f.DefaultClientAuthenticationStrategy)
 	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg}, nil
 }
 
