@@ -60,6 +60,9 @@ func ParseJWKSBytes(raw []byte) (*jose.JSONWebKeySet, error) {
 		if k.Use != "" && k.Use != "sig" {
 			return nil, invalid(fieldJWKS, "key %d is not a signing key (use %q)", i, k.Use)
 		}
+		if k.Algorithm != "" && !KeyMatchesAlgorithm(k, k.Algorithm) {
+			return nil, invalid(fieldJWKS, "key %d: alg %q is not one of %s for this type of key", i, k.Algorithm, strings.Join(AssertionAlgorithms, ", "))
+		}
 		switch pk := k.Key.(type) {
 		case *rsa.PublicKey:
 			if pk.N.BitLen() < minRSAKeyBits {
