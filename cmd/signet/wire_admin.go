@@ -126,8 +126,8 @@ func warnNoAdministrator(ctx context.Context, d serverDeps) {
 	if err != nil || len(ids) > 0 {
 		return
 	}
-	d.logger.Warn("no administrator exists yet: create one with " +
-		"`signet users create --username NAME --email ADDRESS --password-stdin --email-verified --role admin` " +
-		"(the CLI talks to the admin API at --admin-url, default http://127.0.0.1:8081, with SIGNET_ADMIN_TOKEN when one is set); " +
+	d.logger.Warn("no administrator exists yet: create one with "+
+		"`signet users create --username NAME --email ADDRESS --password-stdin --email-verified --role admin` "+
+		"(the CLI talks to the admin API at --admin-url, default http://127.0.0.1:8081, with SIGNET_ADMIN_TOKEN when one is set); "+
 		"see Getting started in the README", "admin_listen", d.cfg.AdminListen)
 }
