@@ -714,3 +714,52 @@ func TestManageClientsProtocolFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestProtocolE2EJWTAccessTokenRefreshRace: two refreshes of one refresh
+// token within the grace window both succeed for a JWT client (each with
+// a valid JWT), and the pushed request honours form_post.
+func TestProtocolE2EJWTAccessTokenRefreshRace(t *testing.T) {
+	x := newE2E(t)
+	u := x.newUser("user")
+	r := x.newRP(adminclient.ClientRegistration{AccessTokenFormat: "jwt"})
+	tok, _, _ := r.login(u)
+	first, err := r.refresh(tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.refresh(tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("repeat within the grace window: %v", err)
+	}
+	if first.RefreshToken != second.RefreshToken {
+		t.Fatal("the repeat got another refresh token")
+	}
+	rs := newResourceServer(t, x, r.client.ClientID)
+	for _, at := range []string{first.AccessToken, second.AccessToken} {
+		if _, err := rs.check(at); err != nil {
+			t.Fatalf("access token: %v", err)
+		}
+		if in := r.introspect(at); in["active"] != true {
+			t.Fatalf("introspection: %v", in)
+		}
+	}
+
+	uri, f, st, _ := r.push(url.Values{"response_mode": {"form_post"}})
+	if st != http.StatusCreated {
+		t.Fatal(st)
+	}
+	f = r.authorizePushed(f, uri)
+	ch := x.challenges()
+	s := r.signIn(u)
+	if err := ch.AcceptLogin(x.ctx, f.challenge, u.ID, s.ID, s.AuthTime); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.DecideConsent(x.ctx, f.challenge, r.conf.Scopes, true); err != nil {
+		t.Fatal(err)
+	}
+	resp := r.get(x.ts.PublicURL + "/oauth2/auth/resume?login_challenge=" + url.QueryEscape(f.challenge))
+	v := formPostFields(t, readBody(resp))
+	if resp.StatusCode != http.StatusOK || v.Get("code") == "" || v.Get("iss") != x.ts.PublicURL || v.Get("state") != f.state {
+		t.Fatalf("pushed form_post: %d %v", resp.StatusCode, v)
+	}
+}
