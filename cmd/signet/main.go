@@ -44,6 +44,7 @@ func newRootCmd() *cobra.Command {
 		newAuditCmd(),
 		newBenchCmd(),
 		newVersionCmd(),
+		newHealthcheckCmd(),
 	)
 	return root
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/jwksfetch"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
@@ -46,8 +48,11 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                 km,
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
+		Audit:                audit.New(d.store, d.now, d.logger),
 		PAR:                  d.cfg.PAR,
 		PARLifespan:          d.cfg.PARLifespan,
+		JWKSFetcher:          jwksfetch.New(d.outbound, jwksfetch.Options{Now: d.now}),
+		AssertionAudiences:   []string{d.cfg.Issuer + oidc.PathPAR, d.cfg.Issuer + oidc.PathRevoke},
 	})
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ var clientLabels = map[string]string{
 	// The service's message names --signing-algorithms, which an operator
 	// needs to read to fix it.
 	"id_token_signed_response_alg": "The ID token signature",
+	"access_token_format":          "The access token format",
 }
 
 // maxURIField bounds each URI list as the form sends it.
@@ -73,6 +74,8 @@ func (h *Handler) createClient(c echo.Context) error {
 		FirstParty:             c.FormValue("first_party") != "",
 		RequireMFA:             c.FormValue("require_mfa") != "",
 		IDTokenAlg:             clip(c.FormValue("id_token_signed_response_alg"), 20),
+		AccessTokenFormat:      clip(c.FormValue("access_token_format"), 20),
+		RequirePAR:             c.FormValue("require_pushed_authorization_requests") != "",
 	}
 	problem := func(status int, errs render.FieldErrors, msg string) error {
 		return h.renderClients(c, status, render.AdminClientsPage{Form: form, Errors: errs, Error: msg})
@@ -83,13 +86,15 @@ func (h *Handler) createClient(c echo.Context) error {
 		}
 	}
 	cl, secret, err := h.cfg.Clients.Create(ctx, clients.Registration{
-		Name:                     c.FormValue("client_name"),
-		RedirectURIs:             lines(c.FormValue("redirect_uris")),
-		PostLogoutRedirectURIs:   lines(c.FormValue("post_logout_redirect_uris")),
-		TokenEndpointAuthMethod:  c.FormValue("token_endpoint_auth_method"),
-		FirstParty:               form.FirstParty,
-		RequireMFA:               form.RequireMFA,
-		IDTokenSignedResponseAlg: c.FormValue("id_token_signed_response_alg"),
+		Name:                               c.FormValue("client_name"),
+		RedirectURIs:                       lines(c.FormValue("redirect_uris")),
+		PostLogoutRedirectURIs:             lines(c.FormValue("post_logout_redirect_uris")),
+		TokenEndpointAuthMethod:            c.FormValue("token_endpoint_auth_method"),
+		FirstParty:                         form.FirstParty,
+		RequireMFA:                         form.RequireMFA,
+		IDTokenSignedResponseAlg:           c.FormValue("id_token_signed_response_alg"),
+		AccessTokenFormat:                  c.FormValue("access_token_format"),
+		RequirePushedAuthorizationRequests: form.RequirePAR,
 	})
 	var ve *clients.ValidationError
 	switch {

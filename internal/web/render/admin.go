@@ -128,6 +128,10 @@ type AdminClientForm struct {
 	RequireMFA             bool
 	// IDTokenAlg is the id_token_signed_response_alg chosen ("": RS256).
 	IDTokenAlg string
+	// AccessTokenFormat is opaque ("") or jwt; RequirePAR is
+	// require_pushed_authorization_requests.
+	AccessTokenFormat string
+	RequirePAR        bool
 }
 
 // AdminClientsPage lists clients and has the form registering one.
