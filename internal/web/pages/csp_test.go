@@ -2,9 +2,12 @@ package pages
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 )
 
 func TestFormActionSource(t *testing.T) {
@@ -61,5 +64,19 @@ func TestPagesAllowTheAppInFormAction(t *testing.T) {
 	// Pages that only post to Signet keep form-action 'self'.
 	if csp := b.get("/").header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self';") {
 		t.Errorf("home CSP %q", csp)
+	}
+}
+
+// TestAllowScripts: a passkey page may load scripts and call back to
+// Signet's own origin only; everything else of the policy stays.
+func TestAllowScripts(t *testing.T) {
+	e := echo.New()
+	rec := httptest.NewRecorder()
+	c := e.NewContext(httptest.NewRequest(http.MethodGet, "/login", nil), rec)
+	c.Response().Header().Set("Content-Security-Policy", "default-src 'none'; script-src https://cdn.example; form-action 'self' https://a.example")
+	allowScripts(c)
+	want := "default-src 'none'; form-action 'self' https://a.example; script-src 'self'; connect-src 'self'"
+	if got := rec.Header().Get("Content-Security-Policy"); got != want {
+		t.Fatalf("CSP = %q, want %q", got, want)
 	}
 }
