@@ -45,6 +45,13 @@ type state struct {
 	actionTokens map[actionTokenKey]storage.ActionToken
 	audit        []storage.AuditEvent
 	lastAuditID  int64
+
+	// Back-channel logout and dynamic registration (backchannel.go).
+	sessionClients     map[string]map[string]time.Time // session id → client id → recorded at
+	deliveries         []delivery
+	lastDeliveryID     int64
+	registrationTokens map[string]storage.RegistrationToken
+	clientRegTokens    map[string]string // client id → token hash
 }
 
 type requestKey struct {
@@ -73,6 +80,10 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+
+		sessionClients:     map[string]map[string]time.Time{},
+		registrationTokens: map[string]storage.RegistrationToken{},
+		clientRegTokens:    map[string]string{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -97,6 +108,15 @@ func (d *state) clone() *state {
 		actionTokens: maps.Clone(d.actionTokens),
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
+
+		sessionClients:     make(map[string]map[string]time.Time, len(d.sessionClients)),
+		deliveries:         slices.Clone(d.deliveries), // delivery holds no reference types
+		lastDeliveryID:     d.lastDeliveryID,
+		registrationTokens: maps.Clone(d.registrationTokens), // nor does RegistrationToken
+		clientRegTokens:    maps.Clone(d.clientRegTokens),
+	}
+	for k, v := range d.sessionClients {
+		c.sessionClients[k] = maps.Clone(v)
 	}
 	for k, v := range d.clients {
 		c.clients[k] = copyClient(v)

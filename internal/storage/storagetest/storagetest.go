@@ -37,6 +37,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"throttle", throttleCases()},
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
+		{"backchannel", backchannelCases()},
+		{"registration", registrationCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}
@@ -137,6 +139,9 @@ func sampleClient(id string) storage.Client {
 		AuthCodeLifespan:     90 * time.Second,
 		CreatedAt:            at(0),
 		UpdatedAt:            at(time.Second),
+
+		BackchannelLogoutURI:             "https://" + id + ".example/backchannel-logout",
+		BackchannelLogoutSessionRequired: true,
 	}
 }
 
