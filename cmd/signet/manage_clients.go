@@ -57,6 +57,10 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 	f.BoolVar(&reg.FirstParty, "first-party", false, "first-party client: skips the consent page")
 	f.StringVar(&reg.IDTokenSignedResponseAlg, "id-token-signed-response-alg", "",
 		"algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA; the server must sign with it (--signing-algorithms)")
+	f.StringVar(&reg.BackchannelLogoutURI, "backchannel-logout-uri", "",
+		"URL that receives a logout token when a session in which the client got tokens ends (OpenID Connect Back-Channel Logout)")
+	f.BoolVar(&reg.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false,
+		"the client needs sid in its logout tokens (they always carry it)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }
@@ -143,6 +147,8 @@ func manageShowClient(w io.Writer, c adminclient.OAuthClient) error {
 		"token_endpoint_auth_method", c.TokenEndpointAuthMethod,
 		"first_party", manageYesNo(c.FirstParty),
 		"id_token_signed_response_alg", manageOrDash(c.IDTokenSignedResponseAlg),
+		"backchannel_logout_uri", manageOrDash(c.BackchannelLogoutURI),
+		"backchannel_logout_session_required", manageYesNo(c.BackchannelLogoutSessionRequired),
 		"created_at", manageTime(c.CreatedAt),
 	)
 	return manageFields(w, pairs...)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/backchannel"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
@@ -51,6 +53,14 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		return nil, err
 	}
 	challenges := oauth.NewChallenges(d.store, d.cfg.LoginChallengeLifespan, d.now).WithIDTokenHints(provider)
+	var bc *backchannel.Service
+	var sessionClients oidc.SessionClients
+	if d.cfg.BackchannelLogout {
+		if bc, err = newBackchannel(d, km); err != nil {
+			return nil, err
+		}
+		sessionClients = bc
+	}
 	h, err := oidc.New(oidc.Options{
 		Issuer:                d.cfg.Issuer,
 		OAuth:                 provider,
@@ -62,6 +72,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
+		SessionClients:        sessionClients,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})
@@ -71,7 +82,29 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 	h.Register(public)
 
 	janitor := &oauth.Janitor{Store: d.store, Now: d.now, Logger: d.logger}
-	return []func(ctx context.Context){janitor.Run, km.Run}, nil
+	background = []func(ctx context.Context){janitor.Run, km.Run}
+	if bc != nil {
+		background = append(background, bc.Run)
+	}
+	return background, nil
+}
+
+// newBackchannel is the back-channel logout service: it records session
+// clients for the authorization endpoint and delivers the logout tokens
+// the store queues when sessions end, through the outbound SSRF policy.
+func newBackchannel(d serverDeps, km backchannel.Keys) (*backchannel.Service, error) {
+	return backchannel.New(backchannel.Options{
+		Issuer:      d.cfg.Issuer,
+		Store:       d.store,
+		Keys:        km,
+		Sender:      d.outbound,
+		Audit:       audit.New(d.store, d.now, d.logger),
+		Logger:      d.logger,
+		Now:         d.now,
+		Timeout:     d.cfg.OutboundTimeout,
+		MaxAttempts: d.cfg.BackchannelLogoutAttempts,
+		Backoff:     d.cfg.BackchannelLogoutBackoff,
+	})
 }
 
 // newSessionManager is the browser session manager the authorization

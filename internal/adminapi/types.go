@@ -24,6 +24,10 @@ type ClientRegistration struct {
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
 	// RS256, ES256 or EdDSA; empty means the provider default, RS256.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// BackchannelLogoutURI receives logout tokens when a session in which
+	// the client received tokens ends (OpenID Connect Back-Channel Logout).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // OAuthClient is a registered client as the API shows it. ClientSecret is
@@ -42,8 +46,10 @@ type OAuthClient struct {
 	FirstParty              bool     `json:"first_party"`
 	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens:
 	// the registered one, or RS256 (the default) when it registered none.
-	IDTokenSignedResponseAlg string    `json:"id_token_signed_response_alg"`
-	CreatedAt                time.Time `json:"created_at"`
+	IDTokenSignedResponseAlg         string    `json:"id_token_signed_response_alg"`
+	BackchannelLogoutURI             string    `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool      `json:"backchannel_logout_session_required"`
+	CreatedAt                        time.Time `json:"created_at"`
 }
 
 // NewUser is the body of POST /users.

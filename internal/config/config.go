@@ -205,6 +205,18 @@ type Config struct {
 	OutboundAllowCIDRs []string
 	// OutboundTimeout bounds one such request, connecting to last byte.
 	OutboundTimeout time.Duration
+
+	// BackchannelLogout turns OpenID Connect Back-Channel Logout on:
+	// clients that register a backchannel_logout_uri get a logout token
+	// when a session in which they received tokens ends. On by default: it
+	// costs nothing for clients without the URI, and a client that
+	// registered one expects it to work.
+	BackchannelLogout bool
+	// BackchannelLogoutAttempts is how many POSTs a logout token gets
+	// before it is given up; BackchannelLogoutBackoff is the wait after
+	// the first failure, doubling after each further one (at most 5m).
+	BackchannelLogoutAttempts int
+	BackchannelLogoutBackoff  time.Duration
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -281,7 +293,11 @@ func Default() Config {
 		ClientCacheTTL:     5 * time.Second,
 		FailedLoginRate:    2,
 
-		OutboundTimeout: 5 * time.Second,
+		OutboundTimeout:   5 * time.Second,
+		BackchannelLogout: true,
+
+		BackchannelLogoutAttempts: 5,
+		BackchannelLogoutBackoff:  2 * time.Second,
 	}
 }
 
@@ -416,6 +432,8 @@ func (c Config) Validate() error {
 		check(err != nil, "outbound allow CIDR %q must be a CIDR such as 10.0.0.0/8", p)
 	}
 	check(c.OutboundTimeout <= 0 || c.OutboundTimeout > time.Minute, "outbound timeout must be from 1ns to 1m")
+	check(c.BackchannelLogoutAttempts < 1 || c.BackchannelLogoutAttempts > 20, "back-channel logout attempts must be from 1 to 20")
+	check(c.BackchannelLogoutBackoff <= 0 || c.BackchannelLogoutBackoff > time.Hour, "back-channel logout backoff must be from 1ns to 1h")
 
 	if len(problems) == 0 {
 		return nil

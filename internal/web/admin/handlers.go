@@ -36,6 +36,9 @@ func toClientResponse(c storage.Client) adminapi.OAuthClient {
 		FirstParty:               c.FirstParty,
 		IDTokenSignedResponseAlg: alg,
 		CreatedAt:                c.CreatedAt,
+
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 	}
 }
 
@@ -93,6 +96,9 @@ func (a *API) createClient(c echo.Context) error {
 		TokenEndpointAuthMethod:  req.TokenEndpointAuthMethod,
 		FirstParty:               req.FirstParty,
 		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg,
+
+		BackchannelLogoutURI:             req.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: req.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return a.fail(c, err)

@@ -14,10 +14,12 @@ import (
 )
 
 var clientLabels = map[string]string{
-	"client_name":                "Name",
-	"redirect_uris":              "Redirect URIs",
-	"post_logout_redirect_uris":  "Post-logout redirect URIs",
-	"token_endpoint_auth_method": "The authentication",
+	"client_name":                         "Name",
+	"redirect_uris":                       "Redirect URIs",
+	"post_logout_redirect_uris":           "Post-logout redirect URIs",
+	"token_endpoint_auth_method":          "The authentication",
+	"backchannel_logout_uri":              "The back-channel logout URL",
+	"backchannel_logout_session_required": "Session required",
 }
 
 // maxURIField bounds each URI list as the form sends it.
@@ -63,11 +65,13 @@ func lines(s string) []string {
 func (h *Handler) createClient(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := render.AdminClientForm{
-		Name:                   clip(c.FormValue("client_name"), 200),
-		RedirectURIs:           clip(c.FormValue("redirect_uris"), maxURIField),
-		PostLogoutRedirectURIs: clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
-		AuthMethod:             clip(c.FormValue("token_endpoint_auth_method"), 40),
-		FirstParty:             c.FormValue("first_party") != "",
+		Name:                             clip(c.FormValue("client_name"), 200),
+		RedirectURIs:                     clip(c.FormValue("redirect_uris"), maxURIField),
+		PostLogoutRedirectURIs:           clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
+		AuthMethod:                       clip(c.FormValue("token_endpoint_auth_method"), 40),
+		FirstParty:                       c.FormValue("first_party") != "",
+		BackchannelLogoutURI:             clip(c.FormValue("backchannel_logout_uri"), 2000),
+		BackchannelLogoutSessionRequired: c.FormValue("backchannel_logout_session_required") != "",
 	}
 	problem := func(status int, errs render.FieldErrors, msg string) error {
 		return h.renderClients(c, status, render.AdminClientsPage{Form: form, Errors: errs, Error: msg})
@@ -83,6 +87,9 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs:  lines(c.FormValue("post_logout_redirect_uris")),
 		TokenEndpointAuthMethod: c.FormValue("token_endpoint_auth_method"),
 		FirstParty:              form.FirstParty,
+
+		BackchannelLogoutURI:             c.FormValue("backchannel_logout_uri"),
+		BackchannelLogoutSessionRequired: form.BackchannelLogoutSessionRequired,
 	})
 	var ve *clients.ValidationError
 	switch {

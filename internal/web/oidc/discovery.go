@@ -44,6 +44,9 @@ type discovery struct {
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	// Back-channel logout, only when it is on.
+	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported,omitempty"`
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported,omitempty"`
 }
 
 func discoveryDocument(issuer, endSessionPath string) (discovery, error) {

@@ -125,8 +125,12 @@ type Options struct {
 	// ErrorPages renders the pages for errors that must not go back to a
 	// client (nil: a plain built-in page).
 	ErrorPages ErrorPages
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// SessionClients records which clients with a back-channel logout URI
+	// received tokens in which browser session; set, discovery says
+	// back-channel logout is supported. nil: back-channel logout is off.
+	SessionClients SessionClients
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // ErrorPages renders, in the product's own look, the page for an error that
@@ -134,6 +138,12 @@ type Options struct {
 // technical error code.
 type ErrorPages interface {
 	ProtocolError(w http.ResponseWriter, status int, title, message, code string) error
+}
+
+// SessionClients is what the authorization endpoint needs of the
+// back-channel logout service (*backchannel.Service).
+type SessionClients interface {
+	RecordSessionClient(ctx context.Context, sessionID, clientID string) error
 }
 
 // Handler serves the protocol endpoints.
@@ -147,6 +157,7 @@ type Handler struct {
 	requireSess bool
 	loginPath   string
 	errorPages  ErrorPages
+	sessClients SessionClients
 	logger      *slog.Logger
 	now         func() time.Time
 	discovery   discovery
@@ -159,8 +170,8 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{
 		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
 		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
-		errorPages: o.ErrorPages,
-		logger:     o.Logger, now: o.Now,
+		errorPages: o.ErrorPages, sessClients: o.SessionClients,
+		logger: o.Logger, now: o.Now,
 	}
 	if h.sessions == nil {
 		h.sessions = NoBrowserSessions{}
@@ -180,6 +191,9 @@ func New(o Options) (*Handler, error) {
 	d, err := discoveryDocument(o.Issuer, o.EndSessionPath)
 	if err != nil {
 		return nil, err
+	}
+	if o.SessionClients != nil {
+		d.BackchannelLogoutSupported, d.BackchannelLogoutSessionSupported = true, true
 	}
 	h.discovery = d
 	return h, nil

@@ -112,6 +112,9 @@ type AdminClientForm struct {
 	PostLogoutRedirectURIs string
 	AuthMethod             string
 	FirstParty             bool
+	// Back-channel logout (OpenID Connect Back-Channel Logout).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // AdminClientsPage lists clients and has the form registering one.
