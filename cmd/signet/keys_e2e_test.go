@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -813,14 +814,37 @@ func TestKeysE2EDefaultOffersRS256Only(t *testing.T) {
 	if kids := jwksKids(t, x.ts.PublicURL); len(kids) != 1 {
 		t.Fatalf("JWKS has %d keys", len(kids))
 	}
-	// A client registered for an algorithm not offered gets a plain
-	// server_error naming it, never an ID token in another algorithm.
+	// Registration refuses a client asking for an algorithm not offered.
+	if _, err := x.admin.CreateClient(x.ctx, adminclient.ClientRegistration{ClientName: "Edge",
+		RedirectURIs: []string{rpRedirect}, IDTokenSignedResponseAlg: "EdDSA"}); err == nil ||
+		!strings.Contains(err.Error(), "--signing-algorithms") {
+		t.Fatalf("registering an EdDSA client on an RS256 server: %v; want a refusal naming --signing-algorithms", err)
+	}
+	// A client stored that way anyway (before registration checked, or
+	// the algorithm left --signing-algorithms since) is refused up front:
+	// the browser goes back to the client with unauthorized_client, not to
+	// the login page, and never gets an ID token in another algorithm.
 	r := x.newRP(adminclient.ClientRegistration{})
+	u := x.newUser()
+	code, f, _ := r.code(u)
 	setClientAlg(t, x.ts.Store, r.client.ClientID, "EdDSA")
-	code, f, _ := r.code(x.newUser())
+	resp := r.get(r.conf.AuthCodeURL("state-alg-check", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), gooidc.Nonce("nonce-alg-1")))
+	readBody(resp)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || loc.Path != "/callback" || loc.Query().Get("error") != "unauthorized_client" ||
+		!strings.Contains(loc.Query().Get("error_description"), "EdDSA") || loc.Query().Get("state") != "state-alg-check" {
+		t.Fatalf("authorize for an EdDSA client: %d to %s; want a redirect to the client with unauthorized_client naming EdDSA",
+			resp.StatusCode, loc)
+	}
+	// A code issued before the change: the exchange is refused (400, not
+	// 500) and the code is not spent.
 	_, err := r.conf.Exchange(x.ctx, code, oauth2.VerifierOption(f.verifier))
-	wantRetrieveError(t, err, http.StatusInternalServerError, "server_error")
+	wantRetrieveError(t, err, http.StatusBadRequest, "unauthorized_client")
 	if !strings.Contains(err.Error(), "EdDSA") {
 		t.Fatalf("error %v does not name the algorithm", err)
+	}
+	setClientAlg(t, x.ts.Store, r.client.ClientID, "")
+	if _, err := r.conf.Exchange(x.ctx, code, oauth2.VerifierOption(f.verifier)); err != nil {
+		t.Fatalf("the code was spent by the refused exchange: %v", err)
 	}
 }

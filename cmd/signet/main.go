@@ -10,9 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
 	if err := newRootCmd().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "signet:", err)
@@ -26,6 +23,8 @@ func newRootCmd() *cobra.Command {
 		Short:         "Signet: an OpenID Connect provider with its own users, roles and pages",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints the same line as the version command.
+		Version: buildVersion(),
 		// Every flag has an environment twin (SIGNET_ + upper-case name)
 		// and, for serve and migrate, a key in the --config file; an
 		// explicit flag wins over the environment, which wins over the file.
@@ -33,6 +32,7 @@ func newRootCmd() *cobra.Command {
 			return loadSettings(cmd, osSettingsEnv)
 		},
 	}
+	root.SetVersionTemplate("signet {{.Version}}\n")
 	root.AddCommand(
 		newServeCmd(),
 		newMigrateCmd(),
@@ -53,7 +53,7 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), "signet", version)
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "signet", buildVersion())
 			return err
 		},
 	}

@@ -318,7 +318,7 @@ func TestManageClients(t *testing.T) {
 // reaches the store and comes back from clients create and clients get;
 // without it a client shows the default, RS256.
 func TestManageClientsIDTokenAlgorithm(t *testing.T) {
-	store := startAdminAPI(t)
+	store := startAdminAPI(t, func(c *config.Config) { c.SigningAlgorithms = []string{"RS256", "ES256"} })
 	ctx := context.Background()
 
 	var c adminapi.OAuthClient
@@ -355,6 +355,22 @@ func TestManageClientsIDTokenAlgorithm(t *testing.T) {
 	}
 	if list, _ := store.ListClients(ctx); len(list) != 2 {
 		t.Fatalf("%d clients stored; a refused create stored one", len(list))
+	}
+}
+
+// TestManageClientsAlgorithmNotOffered: on a server signing RS256 only
+// (the default), a client asking for ES256 is refused at registration
+// with a message naming --signing-algorithms, not stored to fail later at
+// the token endpoint.
+func TestManageClientsAlgorithmNotOffered(t *testing.T) {
+	store := startAdminAPI(t)
+	_, err := runCLI(t, "", "clients", "create", "--name", "Edge", "--redirect-uri", "https://edge.example.com/cb",
+		"--id-token-signed-response-alg", "ES256")
+	if err == nil || !strings.Contains(err.Error(), "HTTP 400") || !strings.Contains(err.Error(), "--signing-algorithms") {
+		t.Fatalf("clients create --id-token-signed-response-alg ES256 on an RS256 server: %v; want a 400 naming --signing-algorithms", err)
+	}
+	if list, _ := store.ListClients(context.Background()); len(list) != 0 {
+		t.Fatalf("%d clients stored after the refusal", len(list))
 	}
 }
 

@@ -648,6 +648,10 @@ func TestOAuthE2EBadAuthorizationRequests(t *testing.T) {
 			if !strings.HasPrefix(loc.String(), rpRedirect) || params.Get("error") != tc.redir {
 				t.Fatalf("redirect %s, want %s at %s", loc, tc.redir, rpRedirect)
 			}
+			// RFC 9207: error responses name the issuer too.
+			if params.Get("iss") != x.ts.PublicURL {
+				t.Fatalf("redirect %s: iss %q, want %s", loc, params.Get("iss"), x.ts.PublicURL)
+			}
 		})
 	}
 }

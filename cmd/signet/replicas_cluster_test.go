@@ -29,13 +29,14 @@ import (
 // processes, a round-robin HTTP proxy in front of them, a TCP proxy that
 // can cut the database away, and PgBouncer.
 
-// buildSignet compiles the signet binary into a temporary directory. Its
+// buildSignet compiles the signet binary into a temporary directory, with
+// extra `go build` arguments (-ldflags) when given. Its
 // name is not "signet", so a `pkill -x signet` elsewhere on a shared
 // machine does not stop these replicas in the middle of a scenario.
-func buildSignet(t *testing.T) string {
+func buildSignet(t *testing.T, buildArgs ...string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "signet-replicas")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd := exec.Command("go", append(append([]string{"build"}, buildArgs...), "-o", bin, ".")...)
 	cmd.Env = os.Environ()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -412,12 +412,13 @@ func (c *cluster) noLockout(t *testing.T) {
 }
 
 // passwordFlood: 100 clients post wrong passwords for a few seconds while
-// relying parties refresh tokens. Nothing fails, and the wrong passwords
-// that are actually checked stay within the replicas' allowance. The
-// refresh p99 before and during the flood is logged, not asserted: speed
-// is measured with signet bench (README, Performance), not with timed
-// tests; on two cores shared by three replicas, PostgreSQL and the rest of
-// the suite it swings with whatever else runs.
+// relying parties refresh tokens. Nothing fails, the wrong passwords that
+// are actually checked stay within the replicas' allowance, and the
+// refresh p99 during the flood stays within 3x of before (issue 10), both
+// floored at 100 ms: below that, on two cores shared by three replicas,
+// PostgreSQL and the rest of the suite, p99 is scheduling noise. The bound
+// must hold in one of two rounds, for the same reason; speed itself is
+// measured with signet bench (README, Performance), not here.
 func (c *cluster) passwordFlood(t *testing.T) {
 	const (
 		refreshers    = 4
@@ -426,6 +427,8 @@ func (c *cluster) passwordFlood(t *testing.T) {
 		floodFor      = 5 * time.Second
 		floodPeriod   = time.Second
 		floor         = 100 * time.Millisecond
+		maxRatio      = 3.0
+		rounds        = 2
 	)
 	rp := c.newClient(true)
 	targets := make([]account, 10)
@@ -454,77 +457,93 @@ func (c *cluster) passwordFlood(t *testing.T) {
 		ch.rt = ans.RefreshToken
 	}
 
-	before := newStats()
-	parallel(refreshers, func(i int) {
-		for range baselineCount {
-			refreshOnce(chains[i], before)
-		}
-	})
-	if errs := before.errors(); len(errs) > 0 {
-		t.Fatalf("refreshes before the flood failed:\n  %s", firstErrors(errs, 5))
-	}
-
-	during := newStats()
-	flood := newStats()
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	round := func() float64 {
+		before := newStats()
 		parallel(refreshers, func(i int) {
-			for !stop.Load() {
-				refreshOnce(chains[i], during)
+			for range baselineCount {
+				refreshOnce(chains[i], before)
 			}
 		})
-	}()
-	deadline := time.Now().Add(floodFor)
-	parallel(floodClients, func(i int) {
-		addr := c.newAddr()
-		target := targets[i%len(targets)]
-		la, err := c.prepareLogin(addr)
-		if err != nil {
-			flood.fail("flood client %d: %v", i, err)
+		if errs := before.errors(); len(errs) > 0 {
+			t.Fatalf("refreshes before the flood failed:\n  %s", firstErrors(errs, 5))
+		}
+
+		during := newStats()
+		flood := newStats()
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parallel(refreshers, func(i int) {
+				for !stop.Load() {
+					refreshOnce(chains[i], during)
+				}
+			})
+		}()
+		deadline := time.Now().Add(floodFor)
+		parallel(floodClients, func(i int) {
+			addr := c.newAddr()
+			target := targets[i%len(targets)]
+			la, err := c.prepareLogin(addr)
+			if err != nil {
+				flood.fail("flood client %d: %v", i, err)
+				return
+			}
+			// About one attempt per second per client, spread over the
+			// second: some 100 logins a second, the rate of issue 10's flood.
+			// The flood is about what a wrong password costs, not about
+			// out-requesting two cores.
+			time.Sleep(time.Duration(i) * floodPeriod / floodClients)
+			for next := time.Now(); time.Now().Before(deadline); time.Sleep(time.Until(next)) {
+				next = next.Add(floodPeriod)
+				p, err := c.submitLogin(la, target.username, "wrong "+randomName())
+				switch {
+				case err != nil:
+					flood.fail("flood client %d: %v", i, err)
+				case p.status == http.StatusUnauthorized || p.status == http.StatusTooManyRequests:
+					flood.count(fmt.Sprint(p.status))
+				default:
+					flood.fail("flood client %d: login answered %d", i, p.status)
+				}
+			}
+		})
+		stop.Store(true)
+		wg.Wait()
+
+		base, got := before.p99(), during.p99()
+		t.Logf("refresh p99 %v before the flood, %v during it (%s); flood answers %s",
+			base, got, during.summary(), flood.summary())
+		if errs := during.errors(); len(errs) > 0 {
+			t.Errorf("%d refreshes failed during the flood (want 0):\n  %s", len(errs), firstErrors(errs, 5))
+		}
+		if errs := flood.errors(); len(errs) > 0 {
+			t.Errorf("%d flood requests failed (want every one answered 401 or 429):\n  %s", len(errs), firstErrors(errs, 5))
+		}
+		if during.n("ok") == 0 {
+			t.Errorf("no refresh completed during the flood")
+		}
+		ratio := float64(max(got, floor)) / float64(max(base, floor))
+		t.Logf("refresh p99 ratio during/before the flood: %.1fx (both floored at %v)", ratio, floor)
+		// Three replicas with an allowance of 0.7 wrong passwords a second
+		// (burst 1) for floodFor and the last posts' second: checks in
+		// flight count against it, so none overlap past it. Unbounded,
+		// the flood had some 150 checked.
+		allowance := int(3 * (1 + 0.7*(floodFor+floodPeriod).Seconds()))
+		if checked := flood.n("401"); checked > allowance {
+			t.Errorf("%d wrong passwords were checked during the flood, want at most %d (the replicas' allowance)", checked, allowance)
+		}
+		return ratio
+	}
+	for r := 1; ; r++ {
+		ratio := round()
+		if t.Failed() || ratio <= maxRatio {
 			return
 		}
-		// About one attempt per second per client, spread over the
-		// second: some 100 logins a second, the rate of issue 10's flood.
-		// The flood is about what a wrong password costs, not about
-		// out-requesting two cores.
-		time.Sleep(time.Duration(i) * floodPeriod / floodClients)
-		for next := time.Now(); time.Now().Before(deadline); time.Sleep(time.Until(next)) {
-			next = next.Add(floodPeriod)
-			p, err := c.submitLogin(la, target.username, "wrong "+randomName())
-			switch {
-			case err != nil:
-				flood.fail("flood client %d: %v", i, err)
-			case p.status == http.StatusUnauthorized || p.status == http.StatusTooManyRequests:
-				flood.count(fmt.Sprint(p.status))
-			default:
-				flood.fail("flood client %d: login answered %d", i, p.status)
-			}
+		if r == rounds {
+			t.Errorf("refresh p99 during the flood was %.1fx of before in each of %d rounds, want at most %.0fx", ratio, rounds, maxRatio)
+			return
 		}
-	})
-	stop.Store(true)
-	wg.Wait()
-
-	base, got := before.p99(), during.p99()
-	t.Logf("refresh p99 %v before the flood, %v during it (%s); flood answers %s",
-		base, got, during.summary(), flood.summary())
-	if errs := during.errors(); len(errs) > 0 {
-		t.Errorf("%d refreshes failed during the flood (want 0):\n  %s", len(errs), firstErrors(errs, 5))
-	}
-	if errs := flood.errors(); len(errs) > 0 {
-		t.Errorf("%d flood requests failed (want every one answered 401 or 429):\n  %s", len(errs), firstErrors(errs, 5))
-	}
-	if during.n("ok") == 0 {
-		t.Errorf("no refresh completed during the flood")
-	}
-	t.Logf("refresh p99 ratio during/before the flood: %.1fx (floored at %v)", float64(got)/float64(max(base, floor)), floor)
-	// Three replicas with an allowance of 0.7 wrong passwords a second
-	// (burst 1) for floodFor, plus checks that overlapped: unbounded,
-	// the flood had some 150 checked.
-	if checked := flood.n("401"); checked > 40 {
-		t.Errorf("%d wrong passwords were checked during the flood, want at most 40 (the replicas' allowance)", checked)
 	}
 }
 

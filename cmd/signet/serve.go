@@ -130,6 +130,9 @@ type serveHooks struct {
 	// binding cfg.Listen and cfg.AdminListen (tests need the port before
 	// the issuer is known).
 	publicListener, adminListener net.Listener
+	// routes, when set, sees both listeners' handlers once every route is
+	// registered (the OpenAPI test lists the admin routes).
+	routes func(public, admin *echo.Echo)
 }
 
 // serve runs both listeners until ctx ends, then shuts down gracefully:
@@ -166,6 +169,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	}
 	d.outbound = outbound.New(outbound.Options{AllowCIDRs: allow, Timeout: cfg.OutboundTimeout})
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerBuildInfo(d.metrics, buildVersion())
 
 	store, err := openStore(ctx, cfg, logger, d.metrics)
 	if err != nil {
@@ -223,6 +227,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		}
 	}
 
+	if hooks.routes != nil {
+		hooks.routes(public, admin)
+	}
+
 	publicLn, adminLn := hooks.publicListener, hooks.adminListener
 	if publicLn == nil {
 		if publicLn, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -260,7 +268,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	// tens of MB of garbage the runtime would hand back to the OS only
 	// minutes later: give it back now, so an idle replica stays small.
 	debug.FreeOSMemory()
-	logger.Info("signet is serving", "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
+	logger.Info("signet is serving", "version", buildVersion(), "issuer", cfg.Issuer, "public", publicLn.Addr().String(), "admin", adminLn.Addr().String(), "dev", cfg.Dev)
 	if hooks.started != nil {
 		hooks.started(publicLn.Addr().String(), adminLn.Addr().String(), d)
 	}
@@ -292,7 +300,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 // forever.
 func newHTTPServer(cfg config.Config, h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           web.AnswerHEAD(h),
 		ReadTimeout:       cfg.HTTPReadTimeout,
 		ReadHeaderTimeout: cfg.HTTPReadHeaderTimeout,
 		WriteTimeout:      cfg.HTTPWriteTimeout,
@@ -357,8 +365,9 @@ func registerPprof(admin *echo.Echo, d serverDeps) {
 // database answers and the server is not shutting down; it turns 503
 // while the database does not answer, and back without a restart.
 func registerHealth(e *echo.Echo, d serverDeps, draining *atomic.Bool) {
+	v := buildVersion()
 	e.GET("/health/alive", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": v})
 	})
 	e.GET("/health/ready", func(c echo.Context) error {
 		if draining.Load() {

@@ -47,6 +47,14 @@ func TestHealthAndMetrics(t *testing.T) {
 	if !strings.Contains(body, want) {
 		t.Errorf("metrics lack %q", want)
 	}
+	// Which version runs: in /health/alive and as a build-info metric.
+	v := buildVersion()
+	if _, alive := getStatus(t, ts.PublicURL+"/health/alive"); !strings.Contains(alive, `"version":"`+v+`"`) {
+		t.Errorf("/health/alive = %s, want the version %q", alive, v)
+	}
+	if want := `signet_build_info{goversion="` + runtime.Version() + `",version="` + v + `"} 1`; !strings.Contains(body, want) {
+		t.Errorf("metrics lack %q", want)
+	}
 	if code, _ := getStatus(t, ts.PublicURL+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("public /metrics = %d, want 404 (metrics live on the admin listener)", code)
 	}
@@ -202,6 +210,13 @@ func TestEnvTwins(t *testing.T) {
 	root.SetArgs([]string{"version"})
 	if err := root.Execute(); err != nil || !strings.HasPrefix(out.String(), "signet ") {
 		t.Fatalf("version = %q, %v", out.String(), err)
+	}
+	out.Reset()
+	root = newRootCmd()
+	root.SetOut(&out)
+	root.SetArgs([]string{"--version"})
+	if err := root.Execute(); err != nil || out.String() != "signet "+buildVersion()+"\n" {
+		t.Fatalf("--version = %q, %v", out.String(), err)
 	}
 }
 
@@ -403,5 +418,61 @@ func TestPprofOnAdminListenerOnly(t *testing.T) {
 	ts.Stop()
 	if got := runtime.SetMutexProfileFraction(-1); got != 0 {
 		t.Errorf("mutex profile fraction after the server stopped = %d, want 0", got)
+	}
+}
+
+// TestVersionFromBuild: the version set at build time (-ldflags -X
+// main.version, as the Dockerfile does) is what --version and the version
+// command print.
+func TestVersionFromBuild(t *testing.T) {
+	bin := buildSignet(t, "-ldflags", "-X main.version=v9.8.7-test")
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out := runSignet(t, context.Background(), bin, nil, args...)
+		if out != "signet v9.8.7-test\n" {
+			t.Errorf("signet %s = %q, want %q", args[0], out, "signet v9.8.7-test\n")
+		}
+	}
+}
+
+// TestHEADAnsweredWhereGETIs: HEAD gets GET's status and headers, without
+// a body, on discovery, the JWKS, pages, health and metrics; routes without
+// GET still answer 405.
+func TestHEADAnsweredWhereGETIs(t *testing.T) {
+	ts := startTestServer(t, withMemoryStore())
+	for _, u := range []string{
+		ts.PublicURL + "/.well-known/openid-configuration",
+		ts.PublicURL + "/.well-known/jwks.json",
+		ts.PublicURL + "/login",
+		ts.PublicURL + "/register",
+		ts.PublicURL + "/",
+		ts.PublicURL + "/health/alive",
+		ts.PublicURL + "/health/ready",
+		ts.AdminURL + "/health/ready",
+		ts.AdminURL + "/metrics",
+		ts.PublicURL + "/oauth2/token",
+	} {
+		get, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		get.Body.Close()
+		head, err := http.Head(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(head.Body)
+		head.Body.Close()
+		sameType := head.Header.Get("Content-Type") == get.Header.Get("Content-Type") || head.StatusCode >= 400
+		if head.StatusCode != get.StatusCode || len(b) != 0 || !sameType {
+			t.Errorf("HEAD %s = %d %q with %d body bytes; GET = %d %q", u, head.StatusCode,
+				head.Header.Get("Content-Type"), len(b), get.StatusCode, get.Header.Get("Content-Type"))
+		}
+		if strings.HasSuffix(u, "/oauth2/token") {
+			if head.StatusCode != http.StatusMethodNotAllowed {
+				t.Errorf("HEAD %s = %d, want 405 (no GET there)", u, head.StatusCode)
+			}
+		} else if head.StatusCode >= 400 {
+			t.Errorf("HEAD %s = %d, want a success", u, head.StatusCode)
+		}
 	}
 }

@@ -20,7 +20,7 @@ import (
 // says once, in the log, where e-mails go.
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
-	cl := clients.NewService(d.store, d.now)
+	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
 	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger)
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil

@@ -31,7 +31,7 @@ func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
 		Render:      cd.render,
 		Sessions:    cd.sessions,
 		Accounts:    cd.accounts,
-		Clients:     clients.NewService(d.store, d.now),
+		Clients:     clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms)),
 		Audit:       cd.audit,
 		CSRF:        cd.csrf,
 		Logger:      d.logger,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"golang.org/x/time/rate"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -112,9 +111,6 @@ func newRenderer(d serverDeps) (*render.Renderer, error) {
 
 // failedLoginBudget is the replica's allowance of wrong passwords checked
 // for unknown browsers (nil: none).
-func failedLoginBudget(perSecond float64) *rate.Limiter {
-	if perSecond <= 0 {
-		return nil
-	}
-	return rate.NewLimiter(rate.Limit(perSecond), max(1, int(2*perSecond)))
+func failedLoginBudget(perSecond float64) *sessions.Allowance {
+	return sessions.NewAllowance(perSecond, int(2*perSecond))
 }

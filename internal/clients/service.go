@@ -51,15 +51,52 @@ type Store interface {
 type Service struct {
 	store Store
 	now   func() time.Time
+	// offered are the ID token algorithms the server signs with (its
+	// --signing-algorithms); nil: not checked.
+	offered []string
+}
+
+// Option adjusts a Service.
+type Option func(*Service)
+
+// WithSigningAlgorithms makes the service refuse clients whose
+// id_token_signed_response_alg the server does not sign with (its
+// --signing-algorithms): they would pass login and consent, then fail at
+// the token endpoint.
+// RS256 is always offered.
+func WithSigningAlgorithms(algs []string) Option {
+	return func(s *Service) {
+		s.offered = []string{keys.AlgRS256}
+		for _, a := range algs {
+			if !slices.Contains(s.offered, a) {
+				s.offered = append(s.offered, a)
+			}
+		}
+	}
 }
 
 // NewService returns a Service over store; now is the clock (nil:
 // time.Now).
-func NewService(store Store, now func() time.Time) *Service {
+func NewService(store Store, now func() time.Time, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	s := &Service{store: store, now: now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// checkOffered refuses an ID token algorithm the server does not sign
+// with. Empty means RS256, which every server offers.
+func (s *Service) checkOffered(alg string) error {
+	if alg == "" || s.offered == nil || slices.Contains(s.offered, alg) {
+		return nil
+	}
+	return invalid("id_token_signed_response_alg",
+		"%q is not among this server's --signing-algorithms (%s): add it there (SIGNET_SIGNING_ALGORITHMS) and restart, or register the client with one of those",
+		alg, strings.Join(s.offered, ", "))
 }
 
 // Registration is the input of Create. Empty lists take the defaults of
@@ -244,6 +281,9 @@ func (s *Service) Update(ctx context.Context, id string, r Registration) (storag
 func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, string, error) {
 	r, err := Validate(r)
 	if err != nil {
+		return storage.Client{}, "", err
+	}
+	if err := s.checkOffered(r.IDTokenSignedResponseAlg); err != nil {
 		return storage.Client{}, "", err
 	}
 	id, err := newClientID()

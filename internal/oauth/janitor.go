@@ -15,6 +15,7 @@ type JanitorStore interface {
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // StaleLoginAttemptsAfter is how long a failed-login counter is kept after
@@ -25,8 +26,8 @@ const StaleLoginAttemptsAfter = 24 * time.Hour
 var _ JanitorStore = storage.Store(nil)
 
 // Janitor deletes expired OAuth requests (codes, tokens, PKCE and OpenID
-// Connect rows), login challenges, browser sessions, e-mail link tokens and
-// stale failed-login counters.
+// Connect rows), login challenges, browser sessions, e-mail link tokens,
+// WebAuthn challenges and stale failed-login counters.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -63,7 +64,7 @@ func (j *Janitor) Run(ctx context.Context) {
 
 // Swept counts the rows one sweep deleted, by sort.
 type Swept struct {
-	Requests, Challenges, Sessions, ActionTokens, LoginAttempts int
+	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, WebAuthnChallenges int
 }
 
 // Sweep deletes everything expired now, batch by batch, and returns how
@@ -94,6 +95,7 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 		{"browser sessions", &n.Sessions, before, j.Store.DeleteExpiredSessions},
 		{"e-mail link tokens", &n.ActionTokens, before, j.Store.DeleteExpiredActionTokens},
 		{"failed-login counters", &n.LoginAttempts, before.Add(-StaleLoginAttemptsAfter), j.Store.DeleteStaleLoginAttempts},
+		{"webauthn challenges", &n.WebAuthnChallenges, before, j.Store.DeleteExpiredWebAuthnChallenges},
 	} {
 		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
 			return sweep.del(ctx, sweep.before, batch)
@@ -101,7 +103,8 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 	}
 	if n != (Swept{}) {
 		logger.Debug("janitor removed expired rows", "oauth_requests", n.Requests, "login_challenges", n.Challenges,
-			"sessions", n.Sessions, "action_tokens", n.ActionTokens, "login_attempts", n.LoginAttempts)
+			"sessions", n.Sessions, "action_tokens", n.ActionTokens, "login_attempts", n.LoginAttempts,
+			"webauthn_challenges", n.WebAuthnChallenges)
 	}
 	return n
 }

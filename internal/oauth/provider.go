@@ -68,6 +68,7 @@ type Provider struct {
 	store   Store
 	now     func() time.Time
 	issuer  string
+	config  *fosite.Config
 }
 
 // DeriveKey derives a 32-byte key for one purpose (info) from a secret
@@ -173,7 +174,7 @@ func New(o Options) (*Provider, error) {
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory,
 	)
-	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer}, nil
+	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg}, nil
 }
 
 // Issuer returns the issuer URL.

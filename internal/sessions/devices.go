@@ -80,6 +80,16 @@ func (d *Devices) Known(r *http.Request, userID string) string {
 	return dc.id
 }
 
+// Any reports whether the request carries a valid device cookie, for any
+// account: a browser without one is known to none.
+func (d *Devices) Any(r *http.Request) bool {
+	if d == nil {
+		return false
+	}
+	_, ok := d.read(r)
+	return ok
+}
+
 // Remember marks the browser as having signed in to the user: its cookie
 // (a new one for a browser without a valid one) names the account first
 // and is renewed for DeviceLifetime.

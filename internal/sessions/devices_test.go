@@ -45,6 +45,9 @@ func TestDevicesKnowWhereTheyLoggedIn(t *testing.T) {
 	if id == "" || d.Known(deviceRequest(c), "u2") != "" || d.Known(deviceRequest(), "u1") != "" {
 		t.Fatalf("Known: %q for u1, %q for u2", id, d.Known(deviceRequest(c), "u2"))
 	}
+	if !d.Any(deviceRequest(c)) || d.Any(deviceRequest()) {
+		t.Errorf("Any: %v with the cookie, %v without", d.Any(deviceRequest(c)), d.Any(deviceRequest()))
+	}
 	// A second account on the same browser keeps the device id.
 	c2 := remember(t, d, deviceRequest(c), "u2")
 	if d.Known(deviceRequest(c2), "u1") != id || d.Known(deviceRequest(c2), "u2") != id {

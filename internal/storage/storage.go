@@ -45,6 +45,7 @@ type Store interface {
 	ThrottleStore
 	ActionTokenStore
 	AuditStore
+	MFAStore
 	BackchannelStore
 	RegistrationStore
 
@@ -99,6 +100,9 @@ type Client struct {
 	// IDTokenSignedResponseAlg is the JWS alg for this client's ID tokens;
 	// empty means the provider default (RS256).
 	IDTokenSignedResponseAlg string
+	// RequireMFA: people signing in to this client must use a second
+	// factor (a password-only session is stepped up).
+	RequireMFA bool
 	// Lifespans override the provider defaults when non-zero.
 	AccessTokenLifespan  time.Duration
 	IDTokenLifespan      time.Duration
@@ -350,6 +354,11 @@ type Session struct {
 	Remember   bool
 	UserAgent  string
 	IP         string
+	// AMR are the RFC 8176 authentication methods of the sign-in ("pwd",
+	// "otp", "hwk", "mfa"); nil when none are recorded.
+	AMR []string
+	// ACR is the authentication context class reached (the `acr` claim).
+	ACR string
 }
 
 // SessionStore keeps browser sessions.
@@ -525,6 +534,10 @@ const (
 	PurposeVerifyEmail   = "verify_email"
 	PurposeResetPassword = "reset_password"
 	PurposeChangeEmail   = "change_email"
+	// WebAuthn challenges: single-use, expiring, kept hashed like links.
+	PurposeWebAuthnRegister     = "webauthn_register"
+	PurposeWebAuthnSecondStep   = "webauthn_2fa"
+	PurposeWebAuthnPasswordless = "webauthn_passwordless"
 )
 
 // ActionToken is a single-use link token (e-mail verification, password
@@ -578,6 +591,132 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e AuditEvent) error
 	// ListAudit returns the newest events first, at most limit.
 	ListAudit(ctx context.Context, limit int) ([]AuditEvent, error)
+}
+
+// TOTPCredential is a user's authenticator app (RFC 6238); a user has at
+// most one. It counts as a second factor once confirmed by a valid code.
+type TOTPCredential struct {
+	// ID is random; it is the additional data the secret is sealed with,
+	// so a sealed secret copied to another row does not open.
+	ID     string
+	UserID string
+	// Secret is the TOTP seed sealed with keys.Seal; never plain.
+	Secret []byte
+	// LastUsedStep is the time step of the last accepted code: a code of
+	// that step or an earlier one is refused (each code works once).
+	LastUsedStep int64
+	CreatedAt    time.Time
+	// ConfirmedAt is zero while enrolment waits for the first code.
+	ConfirmedAt time.Time
+	LastUsedAt  time.Time
+}
+
+// Confirmed reports whether the credential counts as a second factor.
+func (c TOTPCredential) Confirmed() bool { return !c.ConfirmedAt.IsZero() }
+
+// Passkey is a WebAuthn credential (passkey or security key).
+type Passkey struct {
+	// ID is the credential id, base64url without padding.
+	ID     string
+	UserID string
+	Name   string
+	// Credential is the library's credential record (public key, AAGUID,
+	// flags, transports) as JSON; it holds no secret.
+	Credential []byte
+	// SignCount is the authenticator's signature counter as last seen.
+	SignCount  int64
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+}
+
+// WebAuthnChallenge is one WebAuthn ceremony (registration or sign-in)
+// between its options and the authenticator's answer: single-use and
+// short-lived.
+type WebAuthnChallenge struct {
+	// ID is the SHA-256 (hex) of the challenge.
+	ID string
+	// Purpose tells the ceremonies apart (registration, second factor,
+	// passwordless sign-in); a challenge answers only its own.
+	Purpose string
+	// UserID is who the ceremony is for; empty for a passwordless sign-in,
+	// where the authenticator names the user.
+	UserID string
+	// Data is the library's ceremony state (JSON): no secret.
+	Data      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// MFAStatus summarises a user's second factors.
+type MFAStatus struct {
+	TOTP          bool
+	Passkeys      int
+	RecoveryCodes int
+	// Since is when the oldest current factor was enrolled (zero when
+	// none): a remembered device older than that predates a reset.
+	Since time.Time
+}
+
+// Enrolled reports whether the user has a second factor (recovery codes
+// alone do not count: they back up a factor).
+func (s MFAStatus) Enrolled() bool { return s.TOTP || s.Passkeys > 0 }
+
+// MFAStore keeps second factors. Every record goes with its user.
+type MFAStore interface {
+	// PutTOTP stores c as the user's authenticator app, replacing an
+	// unconfirmed one; ErrAlreadyExists when a confirmed one exists,
+	// ErrNotFound when the user does not.
+	PutTOTP(ctx context.Context, c TOTPCredential) error
+	// GetTOTP returns the user's authenticator app, confirmed or not.
+	GetTOTP(ctx context.Context, userID string) (TOTPCredential, error)
+	// ConfirmTOTP marks the unconfirmed credential id of the user
+	// confirmed at `at` with step as its last used step; ErrNotFound when
+	// there is no such unconfirmed credential.
+	ConfirmTOTP(ctx context.Context, userID, id string, step int64, at time.Time) error
+	// UseTOTPStep records that a code of step was accepted, as one atomic
+	// step that every replica sees: ErrConflict when step is not after the
+	// last used one (a replayed code), ErrNotFound when the user has no
+	// confirmed authenticator app.
+	UseTOTPStep(ctx context.Context, userID string, step int64, at time.Time) error
+	// DeleteTOTP removes the user's authenticator app (ErrNotFound: none).
+	DeleteTOTP(ctx context.Context, userID string) error
+
+	// CreatePasskey: ErrAlreadyExists for a known credential id,
+	// ErrNotFound for an unknown user.
+	CreatePasskey(ctx context.Context, p Passkey) error
+	GetPasskey(ctx context.Context, id string) (Passkey, error)
+	// ListPasskeys returns the user's passkeys, oldest first.
+	ListPasskeys(ctx context.Context, userID string) ([]Passkey, error)
+	// UsePasskey records a sign-in with the passkey: sign count and last
+	// use. ErrConflict when signCount is not above the stored one while
+	// either is non-zero (a cloned authenticator, or a replay).
+	UsePasskey(ctx context.Context, id string, signCount int64, at time.Time) error
+	// RenamePasskey and DeletePasskey act on the user's own passkey only
+	// (ErrNotFound otherwise).
+	RenamePasskey(ctx context.Context, userID, id, name string) error
+	DeletePasskey(ctx context.Context, userID, id string) error
+
+	// ReplaceRecoveryCodes makes hashes the user's only recovery codes.
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes []string, at time.Time) error
+	// ConsumeRecoveryCode deletes the code; ErrNotFound when the user has
+	// no such unused code, so exactly one caller wins.
+	ConsumeRecoveryCode(ctx context.Context, userID, hash string) error
+
+	// CreateWebAuthnChallenge stores a ceremony's challenge;
+	// ErrAlreadyExists for a duplicate id.
+	CreateWebAuthnChallenge(ctx context.Context, c WebAuthnChallenge) error
+	// ConsumeWebAuthnChallenge deletes and returns it; ErrNotFound when
+	// absent or already used, so exactly one caller wins. Expiry is the
+	// caller's to check.
+	ConsumeWebAuthnChallenge(ctx context.Context, id string) (WebAuthnChallenge, error)
+	// DeleteExpiredWebAuthnChallenges deletes up to limit challenges that
+	// expired before the given time and returns how many it deleted.
+	DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// MFAStatus summarises the users' factors (absent users: zero).
+	MFAStatus(ctx context.Context, userIDs []string) (map[string]MFAStatus, error)
+	// DeleteUserMFA removes every factor and recovery code of the user.
+	DeleteUserMFA(ctx context.Context, userID string) error
 }
 
 // BackchannelDelivery is one logout token owed to one client: the session

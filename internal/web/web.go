@@ -131,7 +131,7 @@ func observe(logger *slog.Logger, m *Metrics, name string) echo.MiddlewareFunc {
 			m.observe(c, name, status, elapsed)
 			logger.Log(c.Request().Context(), level, msg,
 				"listener", name,
-				"method", c.Request().Method,
+				"method", requestMethod(c.Request()),
 				"path", c.Request().URL.Path,
 				"status", status,
 				"duration_ms", elapsed.Milliseconds(),
@@ -213,7 +213,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if msg == "" {
 			msg = strings.ToLower(http.StatusText(code))
 		}
-		if c.Request().Method == http.MethodHead {
+		if requestMethod(c.Request()) == http.MethodHead {
 			_ = c.NoContent(code)
 			return
 		}
@@ -293,7 +293,7 @@ func (m *Metrics) observe(c echo.Context, name string, status int, elapsed time.
 	if route == "" || status == http.StatusNotFound && route == "/*" {
 		route = "unmatched"
 	}
-	method := c.Request().Method
+	method := requestMethod(c.Request())
 	m.requests.WithLabelValues(name, method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(name, method, route).Observe(elapsed.Seconds())
 }

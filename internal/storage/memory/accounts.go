@@ -225,6 +225,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		}
 		delete(d.users, id)
 		delete(d.userRoles, id)
+		delete(d.mfa, id)
 		for k, sess := range d.sessions {
 			if sess.UserID == id {
 				d.endSession(k)

@@ -43,6 +43,8 @@ type state struct {
 	keys         map[string]storage.SigningKey
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
+	mfa          map[string]*mfaRecords // user id → their second factors
+	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
 
@@ -80,6 +82,8 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+		mfa:          map[string]*mfaRecords{},
+		webauthn:     map[string]storage.WebAuthnChallenge{},
 
 		sessionClients:     map[string]map[string]time.Time{},
 		registrationTokens: map[string]storage.RegistrationToken{},
@@ -101,11 +105,13 @@ func (d *state) clone() *state {
 		userRoles:    make(map[string]map[string]struct{}, len(d.userRoles)),
 		requests:     make(map[requestKey]storage.OAuthRequest, len(d.requests)),
 		challenges:   make(map[string]storage.LoginChallenge, len(d.challenges)),
-		sessions:     maps.Clone(d.sessions), // nor does Session
+		sessions:     make(map[string]storage.Session, len(d.sessions)),
 		consents:     make(map[consentKey]storage.Consent, len(d.consents)),
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
+		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
+		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
 
@@ -132,6 +138,12 @@ func (d *state) clone() *state {
 	}
 	for k, v := range d.consents {
 		c.consents[k] = copyConsent(v)
+	}
+	for k, v := range d.sessions {
+		c.sessions[k] = copySession(v)
+	}
+	for k, v := range d.mfa {
+		c.mfa[k] = v.clone()
 	}
 	for k, v := range d.keys {
 		c.keys[k] = copyKey(v)
@@ -366,6 +378,11 @@ func copyChallenge(c storage.LoginChallenge) storage.LoginChallenge {
 func copySession(s storage.Session) storage.Session {
 	s.AuthTime, s.CreatedAt = ts(s.AuthTime), ts(s.CreatedAt)
 	s.LastSeenAt, s.ExpiresAt = ts(s.LastSeenAt), ts(s.ExpiresAt)
+	if len(s.AMR) == 0 {
+		s.AMR = nil
+	} else {
+		s.AMR = slices.Clone(s.AMR)
+	}
 	return s
 }
 

@@ -41,7 +41,7 @@ func (s *Store) GetSessionByTokenHash(ctx context.Context, tokenHash string) (st
 	err := s.do(ctx, func(d *state) error {
 		for _, sess := range d.sessions {
 			if sess.TokenHash == tokenHash {
-				out = sess
+				out = copySession(sess)
 				return nil
 			}
 		}
@@ -58,7 +58,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (storage.Session, err
 		if !ok {
 			return fmt.Errorf("get session %q: %w", id, storage.ErrNotFound)
 		}
-		out = sess
+		out = copySession(sess)
 		return nil
 	})
 	return out, err
@@ -111,7 +111,7 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.
 		out = []storage.Session{}
 		for _, sess := range d.sessions {
 			if sess.UserID == userID {
-				out = append(out, sess)
+				out = append(out, copySession(sess))
 			}
 		}
 		slices.SortFunc(out, func(a, b storage.Session) int {

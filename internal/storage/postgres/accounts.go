@@ -15,7 +15,7 @@ const clientColumns = `id, secret_hash, name, redirect_uris, post_logout_redirec
 	grant_types, response_types, scopes, audience, token_endpoint_auth_method,
 	first_party, id_token_signed_response_alg, access_token_lifespan,
 	id_token_lifespan, refresh_token_lifespan, auth_code_lifespan, created_at, updated_at,
-	backchannel_logout_uri, backchannel_logout_session_required`
+	require_mfa, backchannel_logout_uri, backchannel_logout_session_required`
 
 type clientRow struct {
 	ID                       string         `db:"id"`
@@ -37,6 +37,7 @@ type clientRow struct {
 	AuthCodeLifespan     int64     `db:"auth_code_lifespan"`
 	CreatedAt            time.Time `db:"created_at"`
 	UpdatedAt            time.Time `db:"updated_at"`
+	RequireMFA           bool      `db:"require_mfa"`
 	// Back-channel logout (migration 0008).
 	BackchannelLogoutURI             string `db:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired bool   `db:"backchannel_logout_session_required"`
@@ -62,6 +63,7 @@ func (r clientRow) client() storage.Client {
 		AuthCodeLifespan:         time.Duration(r.AuthCodeLifespan),
 		CreatedAt:                r.CreatedAt.UTC(),
 		UpdatedAt:                r.UpdatedAt.UTC(),
+		RequireMFA:               r.RequireMFA,
 
 		BackchannelLogoutURI:             r.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired,
@@ -75,14 +77,14 @@ func clientArgs(c storage.Client) []any {
 		strs(c.GrantTypes), strs(c.ResponseTypes), strs(c.Scopes), strs(c.Audience), c.TokenEndpointAuthMethod,
 		c.FirstParty, c.IDTokenSignedResponseAlg, int64(c.AccessTokenLifespan),
 		int64(c.IDTokenLifespan), int64(c.RefreshTokenLifespan), int64(c.AuthCodeLifespan), c.CreatedAt, c.UpdatedAt,
-		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired,
+		c.RequireMFA, c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired,
 	}
 }
 
 // CreateClient stores a new client; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	_, err := s.write(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		clientArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("create client %q: %w", c.ID, mapErr(err))
@@ -118,8 +120,8 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 		post_logout_redirect_uris = $5, grant_types = $6, response_types = $7, scopes = $8,
 		audience = $9, token_endpoint_auth_method = $10, first_party = $11,
 		id_token_signed_response_alg = $12, access_token_lifespan = $13, id_token_lifespan = $14,
-		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17,
-		backchannel_logout_uri = $18, backchannel_logout_session_required = $19
+		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17, require_mfa = $18,
+		backchannel_logout_uri = $19, backchannel_logout_session_required = $20
 		WHERE id = $1`, slices.Delete(clientArgs(c), 16, 17)...) // all but created_at
 	if err != nil {
 		return fmt.Errorf("update client %q: %w", c.ID, err)

@@ -8,23 +8,35 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lib/pq"
+
 	"github.com/signet-idp/signet/internal/storage"
 )
 
+// amrOut: a session without methods has a nil AMR, as it was created.
+func amrOut(a pq.StringArray) []string {
+	if len(a) == 0 {
+		return nil
+	}
+	return []string(a)
+}
+
 const sessionColumns = `id, token_hash, user_id, auth_time, created_at, last_seen_at, expires_at,
-	remember, user_agent, ip`
+	remember, user_agent, ip, amr, acr`
 
 type sessionRow struct {
-	ID         string    `db:"id"`
-	TokenHash  string    `db:"token_hash"`
-	UserID     string    `db:"user_id"`
-	AuthTime   time.Time `db:"auth_time"`
-	CreatedAt  time.Time `db:"created_at"`
-	LastSeenAt time.Time `db:"last_seen_at"`
-	ExpiresAt  time.Time `db:"expires_at"`
-	Remember   bool      `db:"remember"`
-	UserAgent  string    `db:"user_agent"`
-	IP         string    `db:"ip"`
+	ID         string         `db:"id"`
+	TokenHash  string         `db:"token_hash"`
+	UserID     string         `db:"user_id"`
+	AuthTime   time.Time      `db:"auth_time"`
+	CreatedAt  time.Time      `db:"created_at"`
+	LastSeenAt time.Time      `db:"last_seen_at"`
+	ExpiresAt  time.Time      `db:"expires_at"`
+	Remember   bool           `db:"remember"`
+	UserAgent  string         `db:"user_agent"`
+	IP         string         `db:"ip"`
+	AMR        pq.StringArray `db:"amr"`
+	ACR        string         `db:"acr"`
 }
 
 func (r sessionRow) session() storage.Session {
@@ -33,6 +45,7 @@ func (r sessionRow) session() storage.Session {
 		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(),
 		LastSeenAt: r.LastSeenAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
 		Remember: r.Remember, UserAgent: r.UserAgent, IP: r.IP,
+		AMR: amrOut(r.AMR), ACR: r.ACR,
 	}
 }
 
@@ -40,9 +53,9 @@ func (r sessionRow) session() storage.Session {
 // token hash is taken, ErrNotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 	_, err := s.write(ctx, `INSERT INTO sessions (`+sessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		sess.ID, sess.TokenHash, sess.UserID, sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
-		sess.Remember, sess.UserAgent, sess.IP)
+		sess.Remember, sess.UserAgent, sess.IP, strs(sess.AMR), sess.ACR)
 	if err != nil {
 		return fmt.Errorf("create session for user %q: %w", sess.UserID, mapErr(err))
 	}

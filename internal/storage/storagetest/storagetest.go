@@ -37,6 +37,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"throttle", throttleCases()},
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
+		{"mfa", mfaCases()},
+		{"webauthn_challenges", webauthnCases()},
 		{"backchannel", backchannelCases()},
 		{"registration", registrationCases()},
 		{"transactions", txCases()},
@@ -132,6 +134,7 @@ func sampleClient(id string) storage.Client {
 		TokenEndpointAuthMethod:  storage.AuthMethodClientSecretBasic,
 		FirstParty:               true,
 		IDTokenSignedResponseAlg: "ES256",
+		RequireMFA:               true,
 		// Odd nanoseconds: durations must round trip exactly.
 		AccessTokenLifespan:  5*time.Minute + 7,
 		IDTokenLifespan:      time.Hour,
@@ -201,6 +204,8 @@ func sampleSession(id, userID string) storage.Session {
 		Remember:   true,
 		UserAgent:  "Mozilla/5.0 (test)",
 		IP:         "192.0.2.1",
+		AMR:        []string{"pwd", "otp", "mfa"},
+		ACR:        "urn:signet:acr:2fa",
 	}
 }
 

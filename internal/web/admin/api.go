@@ -110,6 +110,8 @@ func (a *API) Register(g *echo.Group) {
 
 	g.GET("/audit", a.tailAudit)
 
+	g.GET("/openapi.json", serveOpenAPI)
+
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return writeError(c, http.StatusNotFound, "not_found", "no such admin API endpoint (or method)")
 	})

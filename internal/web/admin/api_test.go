@@ -34,7 +34,7 @@ type env struct {
 	box *mailtest.Outbox
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, clientOpts ...clients.Option) *env {
 	t.Helper()
 	store := memory.New()
 	now := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
@@ -48,7 +48,7 @@ func newEnv(t *testing.T) *env {
 	api := admin.NewAPI(
 		accounts.NewService(store, accounts.Options{Hasher: &h, Now: now, Issuer: "https://id.example.com",
 			Mailer: mail.Postman{Composer: composer, Sender: box}, Audit: au}),
-		clients.NewService(store, now),
+		clients.NewService(store, now, clientOpts...),
 		au,
 		nil,
 	)
@@ -328,6 +328,22 @@ func TestClientIDTokenAlgorithm(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestClientIDTokenAlgorithmNotOffered: a server that does not sign with
+// the algorithm refuses the client with a 400 naming --signing-algorithms,
+// and stores nothing.
+func TestClientIDTokenAlgorithmNotOffered(t *testing.T) {
+	e := newEnv(t, clients.WithSigningAlgorithms([]string{"RS256"}))
+	r := e.call(http.MethodPost, "/admin/clients",
+		`{"client_name":"Edge","redirect_uris":["https://edge.example.com/cb"],"id_token_signed_response_alg":"ES256"}`)
+	e.mustStatus(r, http.StatusBadRequest)
+	if !strings.Contains(r.body, "--signing-algorithms") || !strings.Contains(r.body, "ES256") {
+		t.Fatalf("refusal does not name the algorithm and --signing-algorithms: %s", r.body)
+	}
+	if cs, _ := e.store.ListClients(context.Background()); len(cs) != 0 {
+		t.Fatalf("%d clients stored after the refusal", len(cs))
 	}
 }
 

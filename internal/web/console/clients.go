@@ -14,10 +14,13 @@ import (
 )
 
 var clientLabels = map[string]string{
-	"client_name":                         "Name",
-	"redirect_uris":                       "Redirect URIs",
-	"post_logout_redirect_uris":           "Post-logout redirect URIs",
-	"token_endpoint_auth_method":          "The authentication",
+	"client_name":                "Name",
+	"redirect_uris":              "Redirect URIs",
+	"post_logout_redirect_uris":  "Post-logout redirect URIs",
+	"token_endpoint_auth_method": "The authentication",
+	// The service's message names --signing-algorithms, which an operator
+	// needs to read to fix it.
+	"id_token_signed_response_alg":        "The ID token signature",
 	"backchannel_logout_uri":              "The back-channel logout URL",
 	"backchannel_logout_session_required": "Session required",
 }
@@ -70,6 +73,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs:           clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
 		AuthMethod:                       clip(c.FormValue("token_endpoint_auth_method"), 40),
 		FirstParty:                       c.FormValue("first_party") != "",
+		IDTokenAlg:                       clip(c.FormValue("id_token_signed_response_alg"), 20),
 		BackchannelLogoutURI:             clip(c.FormValue("backchannel_logout_uri"), 2000),
 		BackchannelLogoutSessionRequired: c.FormValue("backchannel_logout_session_required") != "",
 	}
@@ -82,11 +86,12 @@ func (h *Handler) createClient(c echo.Context) error {
 		}
 	}
 	cl, secret, err := h.cfg.Clients.Create(ctx, clients.Registration{
-		Name:                    c.FormValue("client_name"),
-		RedirectURIs:            lines(c.FormValue("redirect_uris")),
-		PostLogoutRedirectURIs:  lines(c.FormValue("post_logout_redirect_uris")),
-		TokenEndpointAuthMethod: c.FormValue("token_endpoint_auth_method"),
-		FirstParty:              form.FirstParty,
+		Name:                     c.FormValue("client_name"),
+		RedirectURIs:             lines(c.FormValue("redirect_uris")),
+		PostLogoutRedirectURIs:   lines(c.FormValue("post_logout_redirect_uris")),
+		TokenEndpointAuthMethod:  c.FormValue("token_endpoint_auth_method"),
+		FirstParty:               form.FirstParty,
+		IDTokenSignedResponseAlg: c.FormValue("id_token_signed_response_alg"),
 
 		BackchannelLogoutURI:             c.FormValue("backchannel_logout_uri"),
 		BackchannelLogoutSessionRequired: form.BackchannelLogoutSessionRequired,

@@ -101,7 +101,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := New(Config{Render: rd, Sessions: sm, Accounts: acc, Clients: clients.NewService(st, clk.Now), Audit: au, CSRF: ph.CSRF()})
+	ch, err := New(Config{Render: rd, Sessions: sm, Accounts: acc, Clients: clients.NewService(st, clk.Now, clients.WithSigningAlgorithms([]string{"RS256"})), Audit: au, CSRF: ph.CSRF()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,6 +547,7 @@ func TestConsoleClients(t *testing.T) {
 		"bad auth method":   {"client_name": {"X"}, "redirect_uris": {"https://x.example/cb"}, "token_endpoint_auth_method": {"private_key_jwt"}},
 		"over-long name":    {"client_name": {strings.Repeat("n", 300)}, "redirect_uris": {"https://x.example/cb"}},
 		"over-long uris":    {"client_name": {"X"}, "redirect_uris": {"https://x.example/" + strings.Repeat("p", 9000)}},
+		"alg not offered":   {"client_name": {"X"}, "redirect_uris": {"https://x.example/cb"}, "id_token_signed_response_alg": {"ES256"}},
 	} {
 		p := b.send(ClientsPath, ClientsPath, form)
 		if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `class="field-error"`) && !strings.Contains(p.body, `role="alert"`) {
@@ -556,6 +557,12 @@ func TestConsoleClients(t *testing.T) {
 	if all, _ := e.store.ListClients(ctx); len(all) != 2 {
 		t.Errorf("%d clients after refused forms, want 2", len(all))
 	}
+	// The refusal names the flag the operator has to change, and the
+	// form keeps the choice.
+	alg := b.send(ClientsPath, ClientsPath, url.Values{"client_name": {"Edge"}, "redirect_uris": {"https://edge.example/cb"},
+		"id_token_signed_response_alg": {"ES256"}})
+	wantStatus(t, alg, http.StatusUnprocessableEntity)
+	wantBody(t, alg, "ES256", "--signing-algorithms", `<option value="ES256" selected>`)
 
 	wantRedirect(t, b.send(ClientsPath, ClientsPath+"/"+cl.ID+"/delete", nil), ClientsPath)
 	if _, err := e.store.GetClient(ctx, cl.ID); err == nil {

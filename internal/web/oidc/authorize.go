@@ -46,6 +46,9 @@ func (h *Handler) authorize(c echo.Context) error {
 	if err != nil {
 		return h.authorizeError(ctx, c, ar, err)
 	}
+	if err := h.checkIDTokenAlg(ctx, ar.GetClient(), ar.GetRequestedScopes()); err != nil {
+		return h.authorizeError(ctx, c, ar, err)
+	}
 
 	prompt := strings.Fields(r.Form.Get("prompt"))
 	park := oauth.ParkRequest{
@@ -305,6 +308,28 @@ func (h *Handler) issueCode(ctx context.Context, c echo.Context, ar fosite.Autho
 	}
 	h.oauth.WriteAuthorizeResponse(ctx, c.Response(), ar, resp)
 	return nil
+}
+
+// checkIDTokenAlg refuses, before anyone signs in, a request for an ID
+// token (scope openid) from a client registered for ID tokens in an
+// algorithm this server does not sign with: the client was stored before
+// registration checked it, or --signing-algorithms lost the algorithm
+// since. Without it the person would sign in and consent, and the code
+// exchange would fail.
+func (h *Handler) checkIDTokenAlg(ctx context.Context, client fosite.Client, scopes fosite.Arguments) error {
+	cl, ok := client.(*oauth.Client)
+	if !ok || cl.IDTokenSignedResponseAlg == "" || !scopes.Has(oauth.ScopeOpenID) {
+		return nil
+	}
+	offered := h.keys.Algorithms(ctx)
+	if slices.Contains(offered, cl.IDTokenSignedResponseAlg) {
+		return nil
+	}
+	h.logger.WarnContext(ctx, "client asks for ID tokens in an algorithm this server does not sign with; add it to --signing-algorithms",
+		"client_id", cl.ID, "id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, "offered", offered)
+	return fosite.ErrUnauthorizedClient.WithHintf(
+		"The client is registered for ID tokens signed with %s, which this server does not offer (it signs with %s).",
+		cl.IDTokenSignedResponseAlg, strings.Join(offered, ", "))
 }
 
 // recordSessionClient notes, with the code it comes with, that the client

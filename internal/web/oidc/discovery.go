@@ -44,6 +44,8 @@ type discovery struct {
 	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
 	RequestParameterSupported         bool     `json:"request_parameter_supported"`
 	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	// RFC 9207: every authorization response carries iss.
+	AuthorizationResponseISSParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 	// Back-channel logout, only when it is on.
 	BackchannelLogoutSupported        bool `json:"backchannel_logout_supported,omitempty"`
 	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported,omitempty"`
@@ -54,24 +56,25 @@ func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 		return discovery{}, errors.New("oidc: issuer is required")
 	}
 	d := discovery{
-		Issuer:                            issuer,
-		AuthorizationEndpoint:             issuer + PathAuthorize,
-		TokenEndpoint:                     issuer + PathToken,
-		UserinfoEndpoint:                  issuer + PathUserinfo,
-		JWKSURI:                           issuer + PathJWKS,
-		RevocationEndpoint:                issuer + PathRevoke,
-		IntrospectionEndpoint:             issuer + PathIntrospect,
-		ScopesSupported:                   oauth.SupportedScopes(),
-		ResponseTypesSupported:            []string{"code"},
-		ResponseModesSupported:            []string{"query", "form_post"},
-		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
-		SubjectTypesSupported:             []string{"public"},
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
-		RevocationAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post", "none"},
-		IntrospectionAuthMethodsSupported: []string{"client_secret_basic"},
-		CodeChallengeMethodsSupported:     []string{"S256"},
-		ClaimsSupported:                   oauth.SupportedClaims(),
-		PromptValuesSupported:             []string{"none", "login", "consent"},
+		Issuer:                                     issuer,
+		AuthorizationEndpoint:                      issuer + PathAuthorize,
+		TokenEndpoint:                              issuer + PathToken,
+		UserinfoEndpoint:                           issuer + PathUserinfo,
+		JWKSURI:                                    issuer + PathJWKS,
+		RevocationEndpoint:                         issuer + PathRevoke,
+		IntrospectionEndpoint:                      issuer + PathIntrospect,
+		ScopesSupported:                            oauth.SupportedScopes(),
+		ResponseTypesSupported:                     []string{"code"},
+		ResponseModesSupported:                     []string{"query", "form_post"},
+		GrantTypesSupported:                        []string{"authorization_code", "refresh_token", "client_credentials"},
+		SubjectTypesSupported:                      []string{"public"},
+		TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},
+		RevocationAuthMethodsSupported:             []string{"client_secret_basic", "client_secret_post", "none"},
+		IntrospectionAuthMethodsSupported:          []string{"client_secret_basic"},
+		CodeChallengeMethodsSupported:              []string{"S256"},
+		ClaimsSupported:                            oauth.SupportedClaims(),
+		PromptValuesSupported:                      []string{"none", "login", "consent"},
+		AuthorizationResponseISSParameterSupported: true,
 	}
 	if endSessionPath != "" {
 		d.EndSessionEndpoint = issuer + endSessionPath

@@ -47,6 +47,15 @@ func (h *Handler) token(c echo.Context) error {
 		return h.accessError(ctx, c, ar, fosite.ErrServerError.WithDebug("unexpected session type"))
 	}
 	grant := ar.GetGrantTypes()
+	if !grant.ExactOne("client_credentials") {
+		// Grants made before the algorithm left --signing-algorithms:
+		// refuse before the code is spent or the token rotated.
+		// (A code exchange has only the requested scopes so far.)
+		scopes := append(fosite.Arguments{}, ar.GetRequestedScopes()...)
+		if err := h.checkIDTokenAlg(ctx, ar.GetClient(), append(scopes, ar.GetGrantedScopes()...)); err != nil {
+			return h.accessError(ctx, c, ar, err)
+		}
+	}
 	switch {
 	case grant.ExactOne("client_credentials"):
 		// No person: scopes about one make no sense, and the client is

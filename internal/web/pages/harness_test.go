@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/time/rate"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -203,7 +202,7 @@ type envOptions struct {
 	hashLimits accounts.HashLimits
 	// failedLogins is the allowance of wrong passwords from unknown
 	// browsers (nil: none).
-	failedLogins *rate.Limiter
+	failedLogins *sessions.Allowance
 }
 
 func newEnv(t *testing.T, opts ...envOptions) *env {

@@ -2,7 +2,6 @@ package pages
 
 import (
 	"fmt"
-	"golang.org/x/time/rate"
 	"net/http"
 	"net/url"
 	"sync"
@@ -173,7 +172,7 @@ func TestBusyHashingAnswers429WithoutCounting(t *testing.T) {
 // the allowance up.
 func TestFailedLoginAllowance(t *testing.T) {
 	// A burst of 3 and next to no refill during the test.
-	e := newEnv(t, envOptions{failedLogins: rate.NewLimiter(rate.Every(time.Hour), 3)})
+	e := newEnv(t, envOptions{failedLogins: sessions.NewAllowance(1.0/3600, 3)})
 	owner := e.browser()
 	owner.ip = "198.51.100.1"
 	wantRedirect(t, owner.login("", "alice", alicePassword, false), HomePath)

@@ -126,6 +126,24 @@ func (h *Handler) login(c echo.Context) error {
 		page.Username = ""
 	}
 
+	// Wrong passwords from browsers unknown to the account spend the
+	// replica's allowance; while it is spent, such logins are not
+	// checked. It is looked at before anything is counted, and for a
+	// browser known to no account before the account is even looked up: a
+	// refused attempt then costs no database round trip it can avoid,
+	// which keeps a flood of them from taking the connections and CPU the
+	// token endpoint needs. Anything but a wrong password spends nothing.
+	var check *sessions.Check
+	defer func() { check.Done(h.cfg.Now(), false) }()
+	admitted := func() bool {
+		var ok bool
+		check, ok = h.cfg.FailedLogins.Admit(h.cfg.Now())
+		return ok
+	}
+	if !h.cfg.Devices.Any(c.Request()) && !admitted() {
+		return h.busyLogin(c, page)
+	}
+
 	// The attempt is counted before the password is checked (so that
 	// concurrent attempts cannot all pass one count), against the
 	// counters of the lockout policy: per account (the user's id when the
@@ -142,6 +160,9 @@ func (h *Handler) login(c echo.Context) error {
 		}
 	}
 	device := h.cfg.Devices.Known(c.Request(), userID)
+	if device == "" && check == nil && !admitted() {
+		return h.busyLogin(c, page)
+	}
 	limits := h.cfg.Throttle.LoginLimits(sessions.AccountKey(userID, username), sessions.IPKey(h.clientIP(c)), device)
 	remembered := h.cfg.Throttle.Remembered(limits...)
 	attempt, wait, err := h.cfg.Throttle.Reserve(ctx, limits...)
@@ -161,23 +182,9 @@ func (h *Handler) login(c echo.Context) error {
 		return h.renderLogin(c, http.StatusTooManyRequests, page)
 	}
 
-	// Wrong passwords from unknown browsers spend the replica's allowance
-	// (after the check, running into debt if checks overlapped, so the
-	// long-run rate holds); while it is spent, such logins are not
-	// checked. Right passwords spend nothing, so any number of people may
-	// sign in at once from new browsers.
-	budget := h.cfg.FailedLogins
-	if budget == nil || device != "" {
-		budget = nil
-	} else if budget.TokensAt(h.cfg.Now()) < 1 {
-		h.refund(c, attempt)
-		return h.busyLogin(c, page)
-	}
 	user, err := h.cfg.Accounts.Authenticate(ctx, username, password)
 	if errors.Is(err, accounts.ErrInvalidCredentials) {
-		if budget != nil {
-			budget.ReserveN(h.cfg.Now(), 1) // never cancelled: the debt is the point
-		}
+		check.Done(h.cfg.Now(), true)
 		// The reserved attempt stays counted as the failure.
 		h.cfg.Logger.InfoContext(ctx, "login failed", "user_id", userID, "ip", h.clientIP(c))
 		h.audit(c, orUnknown(userID), audit.LoginFailure, "", nil)

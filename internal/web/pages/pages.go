@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"golang.org/x/time/rate"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -57,7 +56,7 @@ type Config struct {
 	// for browsers not known to the account: when it is used up, such
 	// logins get the busy page without hashing (a flood of wrong passwords
 	// must not take the CPU other endpoints need). nil: no bound.
-	FailedLogins *rate.Limiter
+	FailedLogins *sessions.Allowance
 	Consents     *sessions.Consents
 	Challenges   Challenges
 	Accounts     Accounts

@@ -112,6 +112,8 @@ type AdminClientForm struct {
 	PostLogoutRedirectURIs string
 	AuthMethod             string
 	FirstParty             bool
+	// IDTokenAlg is the id_token_signed_response_alg chosen ("": RS256).
+	IDTokenAlg string
 	// Back-channel logout (OpenID Connect Back-Channel Logout).
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
