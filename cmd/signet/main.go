@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newRolesCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
+		newRegistrationTokensCmd(),
 		newBenchCmd(),
 		newVersionCmd(),
 	)

@@ -79,6 +79,11 @@ func (x *e2e) newRP(reg adminclient.ClientRegistration) *rp {
 	if err != nil {
 		x.t.Fatalf("register client: %v", err)
 	}
+	return x.rpFor(c)
+}
+
+// rpFor is a relying party for a client registered some other way.
+func (x *e2e) rpFor(c adminclient.OAuthClient) *rp {
 	redirect := ""
 	if len(c.RedirectURIs) > 0 {
 		redirect = c.RedirectURIs[0]

@@ -21,7 +21,8 @@ import (
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger)
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).
+		WithRegistrationTokens(clients.NewRegistrationTokens(d.store, d.now))
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
 }

@@ -11,10 +11,12 @@ import (
 
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/backchannel"
+	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
 	"github.com/signet-idp/signet/internal/web/pages"
+	"github.com/signet-idp/signet/internal/web/registration"
 	"github.com/signet-idp/signet/internal/web/render"
 )
 
@@ -61,6 +63,13 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		}
 		sessionClients = bc
 	}
+	var registrationPath string
+	if d.cfg.ClientRegistration != registration.ModeOff {
+		if err := registerClientRegistration(public, d); err != nil {
+			return nil, err
+		}
+		registrationPath = registration.Path
+	}
 	h, err := oidc.New(oidc.Options{
 		Issuer:                d.cfg.Issuer,
 		OAuth:                 provider,
@@ -73,6 +82,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
 		SessionClients:        sessionClients,
+		RegistrationPath:      registrationPath,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})
@@ -87,6 +97,27 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		background = append(background, bc.Run)
 	}
 	return background, nil
+}
+
+// registerClientRegistration mounts dynamic client registration (RFC
+// 7591/7592) on the public listener: the clients service the admin API
+// uses (same validation), registration tokens, and the per-address limit
+// kept in the database like the login throttle's.
+func registerClientRegistration(public *echo.Echo, d serverDeps) error {
+	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
+	h, err := registration.New(registration.Options{
+		Issuer:  d.cfg.Issuer,
+		Mode:    d.cfg.ClientRegistration,
+		Dynamic: clients.NewDynamic(cl, clients.NewRegistrationTokens(d.store, d.now), d.store),
+		Limiter: sessions.NewThrottle(d.store, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, d.now),
+		Audit:   audit.New(d.store, d.now, d.logger),
+		Logger:  d.logger,
+	})
+	if err != nil {
+		return err
+	}
+	h.Register(public)
+	return nil
 }
 
 // newBackchannel is the back-channel logout service: it records session

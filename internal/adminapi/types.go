@@ -136,3 +136,26 @@ type RotateKeys struct {
 	// configured one.
 	Algorithm string `json:"alg,omitempty"`
 }
+
+// NewRegistrationToken is the body of POST /registration-tokens: an
+// initial access token for dynamic client registration (RFC 7591).
+type NewRegistrationToken struct {
+	Description string `json:"description,omitempty"`
+	// ExpiresIn is its lifetime in seconds; 0 (or absent): it never expires.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
+	// MaxUses is how many registrations it allows; 0 (or absent): any.
+	MaxUses int `json:"max_uses,omitempty"`
+}
+
+// RegistrationToken is an initial access token as the API shows it. Token
+// is set only in the answer to POST /registration-tokens: only its hash is
+// stored.
+type RegistrationToken struct {
+	ID          string     `json:"id"`
+	Token       string     `json:"token,omitempty"`
+	Description string     `json:"description"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	MaxUses     int        `json:"max_uses"`
+	Uses        int        `json:"uses"`
+}

@@ -217,6 +217,11 @@ type Config struct {
 	// the first failure, doubling after each further one (at most 5m).
 	BackchannelLogoutAttempts int
 	BackchannelLogoutBackoff  time.Duration
+
+	// ClientRegistration is dynamic client registration (RFC 7591/7592):
+	// "off" (the default), "token" (an initial access token issued by an
+	// administrator is required) or "open" (anyone may register).
+	ClientRegistration string
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -298,6 +303,7 @@ func Default() Config {
 
 		BackchannelLogoutAttempts: 5,
 		BackchannelLogoutBackoff:  2 * time.Second,
+		ClientRegistration:        "off",
 	}
 }
 
@@ -433,6 +439,8 @@ func (c Config) Validate() error {
 	}
 	check(c.OutboundTimeout <= 0 || c.OutboundTimeout > time.Minute, "outbound timeout must be from 1ns to 1m")
 	check(c.BackchannelLogoutAttempts < 1 || c.BackchannelLogoutAttempts > 20, "back-channel logout attempts must be from 1 to 20")
+	check(!slices.Contains([]string{"off", "token", "open"}, c.ClientRegistration),
+		"client registration %q must be off, token or open", c.ClientRegistration)
 	check(c.BackchannelLogoutBackoff <= 0 || c.BackchannelLogoutBackoff > time.Hour, "back-channel logout backoff must be from 1ns to 1h")
 
 	if len(problems) == 0 {

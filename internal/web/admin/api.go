@@ -52,6 +52,8 @@ type API struct {
 	clients  Clients
 	audit    Audit
 	logger   *slog.Logger
+	// regTokens serves /registration-tokens (nil: not mounted).
+	regTokens RegistrationTokens
 }
 
 // NewAPI returns the API over the services. au nil records nothing and
@@ -109,6 +111,8 @@ func (a *API) Register(g *echo.Group) {
 	g.DELETE("/roles/:name", a.deleteRole)
 
 	g.GET("/audit", a.tailAudit)
+
+	a.registerRegistrationTokens(g)
 
 	g.GET("/openapi.json", serveOpenAPI)
 

@@ -129,8 +129,11 @@ type Options struct {
 	// received tokens in which browser session; set, discovery says
 	// back-channel logout is supported. nil: back-channel logout is off.
 	SessionClients SessionClients
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// RegistrationPath, when set, is the dynamic client registration
+	// endpoint (RFC 7591) discovery lists.
+	RegistrationPath string
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // ErrorPages renders, in the product's own look, the page for an error that
@@ -191,6 +194,9 @@ func New(o Options) (*Handler, error) {
 	d, err := discoveryDocument(o.Issuer, o.EndSessionPath)
 	if err != nil {
 		return nil, err
+	}
+	if o.RegistrationPath != "" {
+		d.RegistrationEndpoint = o.Issuer + o.RegistrationPath
 	}
 	if o.SessionClients != nil {
 		d.BackchannelLogoutSupported, d.BackchannelLogoutSessionSupported = true, true
