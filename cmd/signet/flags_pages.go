@@ -16,5 +16,7 @@ func addPageFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.StringVar(&cfg.BrandName, "brand-name", cfg.BrandName, "name shown on the pages instead of Signet")
 	f.StringVar(&cfg.BrandLogoURL, "brand-logo-url", cfg.BrandLogoURL, "logo shown on the pages: an https URL or a path on Signet")
 	f.StringVar(&cfg.BrandAccentColor, "brand-accent-color", cfg.BrandAccentColor, "accent colour of buttons and links, #rgb or #rrggbb")
+	f.DurationVar(&cfg.ConnectorTimeout, "connector-timeout", cfg.ConnectorTimeout, "bound on each call to an upstream identity provider")
+	f.BoolVar(&cfg.PasswordLogin, "password-login", cfg.PasswordLogin, "offer the password form on the login page (false: only the upstream providers, when any is enabled)")
 	f.StringSliceVar(&cfg.TrustedProxies, "trusted-proxies", cfg.TrustedProxies, "CIDRs of reverse proxies whose X-Forwarded-For is believed (empty: none)")
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,6 +17,7 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 		reg    adminclient.ClientRegistration
 		scopes []string
 		public bool
+		jwks   string
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -32,6 +35,14 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 			}
 			reg.GrantTypes = manageSplit(reg.GrantTypes)
 			reg.Scope = strings.Join(manageSplit(scopes), " ")
+			reg.Audience = manageSplit(reg.Audience)
+			if jwks != "" {
+				raw, err := manageReadJWKS(jwks)
+				if err != nil {
+					return err
+				}
+				reg.JWKS = raw
+			}
 			api, err := m.client()
 			if err != nil {
 				return err
@@ -52,17 +63,40 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 	f.StringArrayVar(&reg.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeat for more)")
 	f.StringSliceVar(&reg.GrantTypes, "grant-type", nil, "authorization_code, refresh_token or client_credentials (repeat; default authorization_code and refresh_token)")
 	f.StringSliceVar(&scopes, "scope", nil, "allowed scope (repeat; default openid profile email roles offline_access)")
-	f.StringVar(&reg.TokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic (default), client_secret_post or none")
+	f.StringVar(&reg.TokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt (with --jwks or --jwks-uri) or none")
 	f.BoolVar(&public, "public", false, "public client without a secret (same as --token-endpoint-auth-method none)")
 	f.BoolVar(&reg.FirstParty, "first-party", false, "first-party client: skips the consent page")
 	f.StringVar(&reg.IDTokenSignedResponseAlg, "id-token-signed-response-alg", "",
 		"algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA; the server must sign with it (--signing-algorithms)")
+	f.StringVar(&jwks, "jwks", "", "public keys of a private_key_jwt client: a JSON Web Key Set, or @FILE to read it from a file")
+	f.StringVar(&reg.JWKSURI, "jwks-uri", "", "where a private_key_jwt client publishes its public keys (https)")
+	f.StringVar(&reg.TokenEndpointAuthSigningAlg, "token-endpoint-auth-signing-alg", "", "the only algorithm a private_key_jwt client's assertions may use: RS256, ES256 or EdDSA (default: any of them)")
+	f.BoolVar(&reg.RequirePushedAuthorizationRequests, "require-par", false, "the client's authorization requests must be pushed first (PAR, RFC 9126)")
+	f.StringVar(&reg.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068 access tokens that resource servers check with the JWKS)")
+	f.StringSliceVar(&reg.Audience, "audience", nil, "resource (absolute URI) the client's tokens may be for (repeat); JWT access tokens name it in aud")
 	f.StringVar(&reg.BackchannelLogoutURI, "backchannel-logout-uri", "",
 		"URL that receives a logout token when a session in which the client got tokens ends (OpenID Connect Back-Channel Logout)")
 	f.BoolVar(&reg.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false,
 		"the client needs sid in its logout tokens (they always carry it)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
+}
+
+// manageReadJWKS returns a key set given inline or as @FILE, checked to be
+// JSON (the server checks the keys).
+func manageReadJWKS(v string) (json.RawMessage, error) {
+	raw := []byte(v)
+	if name, ok := strings.CutPrefix(v, "@"); ok {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("--jwks: %w", err)
+		}
+		raw = b
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("--jwks: not JSON")
+	}
+	return json.RawMessage(raw), nil
 }
 
 func newClientsListCmd(m *manageFlags) *cobra.Command {
@@ -147,6 +181,11 @@ func manageShowClient(w io.Writer, c adminclient.OAuthClient) error {
 		"token_endpoint_auth_method", c.TokenEndpointAuthMethod,
 		"first_party", manageYesNo(c.FirstParty),
 		"id_token_signed_response_alg", manageOrDash(c.IDTokenSignedResponseAlg),
+		"access_token_format", manageOrDash(c.AccessTokenFormat),
+		"audience", manageList(c.Audience),
+		"require_pushed_authorization_requests", manageYesNo(c.RequirePushedAuthorizationRequests),
+		"jwks_uri", manageOrDash(c.JWKSURI),
+		"token_endpoint_auth_signing_alg", manageOrDash(c.TokenEndpointAuthSigningAlg),
 		"backchannel_logout_uri", manageOrDash(c.BackchannelLogoutURI),
 		"backchannel_logout_session_required", manageYesNo(c.BackchannelLogoutSessionRequired),
 		"created_at", manageTime(c.CreatedAt),

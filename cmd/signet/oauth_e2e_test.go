@@ -79,11 +79,11 @@ func (x *e2e) newRP(reg adminclient.ClientRegistration) *rp {
 	if err != nil {
 		x.t.Fatalf("register client: %v", err)
 	}
-	return x.rpFor(c)
+	return x.newRPFor(c)
 }
 
-// rpFor is a relying party for a client registered some other way.
-func (x *e2e) rpFor(c adminclient.OAuthClient) *rp {
+// newRPFor is the relying party of a client registered already.
+func (x *e2e) newRPFor(c adminclient.OAuthClient) *rp {
 	redirect := ""
 	if len(c.RedirectURIs) > 0 {
 		redirect = c.RedirectURIs[0]
@@ -532,7 +532,11 @@ func TestOAuthE2ERevocationIntrospectionClientCredentials(t *testing.T) {
 	}
 	// ID token claims never leak into introspection.
 	tok, _, _ = r.login(u)
-	in := other.introspect(tok.AccessToken)
+	// Another client (not named in --introspection-clients) sees nothing.
+	if in := other.introspect(tok.AccessToken); len(in) != 1 || in["active"] != false {
+		t.Errorf("another client's introspection: %v", in)
+	}
+	in := r.introspect(tok.AccessToken)
 	if in["active"] != true || in["email"] != nil || in["roles"] != nil || in["scope"] == nil || in["exp"] == nil {
 		t.Errorf("introspection: %v", in)
 	}

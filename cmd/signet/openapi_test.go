@@ -155,6 +155,25 @@ func adminAPIDriver(api *openAPIClient) {
 	api.call("POST", "/admin/keys/rotate", adminapi.RotateKeys{Algorithm: "RS256"}, http.StatusOK)
 	api.call("POST", "/admin/keys/rotate", adminapi.RotateKeys{Algorithm: "HS256"}, http.StatusBadRequest)
 
+	// Connectors.
+	var conn adminapi.Connector
+	api.decode(api.call("POST", "/admin/connectors", adminapi.NewConnector{ID: "corp", Type: "oidc", Name: "Corp",
+		ClientID: "signet", ClientSecret: "s3cret", Config: json.RawMessage(`{"issuer":"https://login.corp.example"}`),
+		RoleRules: []adminapi.RoleRule{{Claim: "groups", Value: "eds", Role: "editor"}}, DefaultRole: "user"}, http.StatusCreated), &conn)
+	if !conn.HasClientSecret || strings.Contains(string(api.call("GET", "/admin/connectors/corp", nil, http.StatusOK)), "s3cret") {
+		api.t.Error("a connector's client secret is missing or shown")
+	}
+	api.call("POST", "/admin/connectors", adminapi.NewConnector{ID: "corp", Type: "oidc", Name: "Corp", ClientID: "x",
+		Config: json.RawMessage(`{"issuer":"https://login.corp.example"}`)}, http.StatusConflict)
+	api.call("POST", "/admin/connectors", adminapi.NewConnector{ID: "Bad Id", Type: "saml", Name: "", ClientID: ""}, http.StatusBadRequest)
+	api.call("GET", "/admin/connectors", nil, http.StatusOK)
+	off := false
+	api.call("PATCH", "/admin/connectors/corp", adminapi.ConnectorPatch{Enabled: &off}, http.StatusOK)
+	api.call("PATCH", "/admin/connectors/nobody", adminapi.ConnectorPatch{Enabled: &off}, http.StatusNotFound)
+	api.call("DELETE", "/admin/connectors/corp", nil, http.StatusNoContent)
+	api.call("GET", "/admin/connectors/corp", nil, http.StatusNotFound)
+	api.call("DELETE", "/admin/connectors/corp", nil, http.StatusNotFound)
+
 	// Audit, then the deletions.
 	api.call("GET", "/admin/audit?limit=5", nil, http.StatusOK)
 	api.call("GET", "/admin/audit?limit=100000", nil, http.StatusBadRequest)

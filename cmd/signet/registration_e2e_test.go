@@ -114,7 +114,7 @@ func TestClientRegistrationWithToken(t *testing.T) {
 	}
 
 	// The registered client works with real relying-party code.
-	r := x.rpFor(adminclient.OAuthClient{ClientID: id, ClientSecret: secret, RedirectURIs: []string{rpRedirect},
+	r := x.newRPFor(adminclient.OAuthClient{ClientID: id, ClientSecret: secret, RedirectURIs: []string{rpRedirect},
 		TokenEndpointAuthMethod: "client_secret_basic"})
 	tok, _, _ := r.login(x.newUser("user"))
 	if _, claims, _ := r.verify(tok); claims.Sub == "" {

@@ -31,6 +31,7 @@ import (
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/outbound"
 	"github.com/signet-idp/signet/internal/storage/cached"
+	"github.com/signet-idp/signet/internal/tracing"
 	"github.com/signet-idp/signet/internal/web"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
@@ -97,6 +98,7 @@ func addServerFlags(cmd *cobra.Command, cfg *config.Config) {
 	addPageFlags(cmd, cfg)
 	addDatabaseFlags(cmd, cfg)
 	addOutboundFlags(cmd, cfg)
+	addProtocolFlags(cmd, cfg)
 }
 
 // newLogger logs text in a terminal and JSON otherwise (containers, CI).
@@ -146,6 +148,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// Tracing first, so the store's driver and the listeners are wrapped;
+	// its deferred flush runs last, after the listeners have drained.
+	tr, err := tracing.Setup(ctx, os.LookupEnv, buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(flushCtx); err != nil {
+			logger.Warn("tracing: spans not exported at shutdown", "err", err)
+		}
+	}()
+	logger = slog.New(tr.LogHandler(logger.Handler()))
+	if tr.Enabled() {
+		logger.Info("tracing: a span per request and database call is exported by OTLP (OTEL_EXPORTER_OTLP_*)")
+	}
 	d := serverDeps{
 		cfg:     cfg,
 		logger:  logger,
@@ -171,7 +190,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 	d.metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerBuildInfo(d.metrics, buildVersion())
 
-	store, err := openStore(ctx, cfg, logger, d.metrics)
+	store, err := openStore(ctx, cfg, logger, d.metrics, tr)
 	if err != nil {
 		return err
 	}
@@ -243,7 +262,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 			return fmt.Errorf("admin listener: %w", err)
 		}
 	}
-	servers := []*http.Server{newHTTPServer(cfg, public, logger), newHTTPServer(cfg, admin, logger)}
+	servers := []*http.Server{newHTTPServer(cfg, tr.Handler(public, "public"), logger), newHTTPServer(cfg, tr.Handler(admin, "admin"), logger)}
 	listeners := []net.Listener{publicLn, adminLn}
 
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))

@@ -12,18 +12,19 @@ import (
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/storage/memory"
 	"github.com/signet-idp/signet/internal/storage/postgres"
+	"github.com/signet-idp/signet/internal/tracing"
 )
 
 // openStore opens PostgreSQL and applies the migrations (under an advisory
 // lock, so replicas may start together) unless told to skip them, or
 // returns the in-memory store when no database is configured (only
 // allowed with --dev).
-func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics prometheus.Registerer) (storage.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, logger *slog.Logger, metrics prometheus.Registerer, tr *tracing.Tracing) (storage.Store, error) {
 	if cfg.DatabaseURL == "" {
 		logger.Warn("no database configured: using the in-memory store (--dev); nothing survives a restart")
 		return memory.New(), nil
 	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL)
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithOpenDB(tr.OpenDB))
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/mail"
 	"github.com/signet-idp/signet/internal/storage"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
@@ -21,7 +22,7 @@ import (
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).
 		WithRegistrationTokens(clients.NewRegistrationTokens(d.store, d.now))
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
@@ -30,8 +31,9 @@ func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error
 // accountServices are the accounts service and the audit log, built once
 // by serve and shared by every listener.
 type accountServices struct {
-	accounts *accounts.Service
-	audit    *audit.Service
+	accounts   *accounts.Service
+	audit      *audit.Service
+	connectors *connectors.Service
 }
 
 // newAccounts builds the accounts service and the audit log as every
@@ -62,7 +64,11 @@ func newAccounts(d serverDeps) (accountServices, error) {
 		VerificationTokenLifespan: d.cfg.VerificationTokenLifespan,
 		ResetTokenLifespan:        d.cfg.ResetTokenLifespan,
 	})
-	return accountServices{accounts: acc, audit: au}, nil
+	conn := connectors.New(d.store, connectors.Options{
+		Secret: d.secret, OldSecrets: d.oldSecrets, Issuer: d.cfg.Issuer, Timeout: d.cfg.ConnectorTimeout,
+		Audit: au, Logger: d.logger, Now: d.now,
+	})
+	return accountServices{accounts: acc, audit: au, connectors: conn}, nil
 }
 
 // newMailSender sends by SMTP when a host is configured. With --dev mails,

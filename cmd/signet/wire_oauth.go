@@ -50,6 +50,8 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                 km,
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
+		PAR:                  d.cfg.PAR,
+		PARLifespan:          d.cfg.PARLifespan,
 	})
 	if err != nil {
 		return nil, err
@@ -81,6 +83,9 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
 		EndSessionPath:        pages.LogoutPath,
+		IntrospectionClients:  d.cfg.IntrospectionClients,
+		PAR:                   d.cfg.PAR,
+		RequirePAR:            d.cfg.RequirePAR,
 		SessionClients:        sessionClients,
 		RegistrationPath:      registrationPath,
 		Logger:                d.logger,
@@ -162,7 +167,7 @@ func (s managerSessions) Current(r *http.Request) (oidc.BrowserSession, bool, er
 	} else if err != nil {
 		return oidc.BrowserSession{}, false, err
 	}
-	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime}, true, nil
+	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, IDP: sess.IDP}, true, nil
 }
 
 // newPagesChallenges is the login challenge service in the shape the login

@@ -23,6 +23,9 @@ var wireTypes = []func() any{
 	func() any { return &SigningKey{} },
 	func() any { return &LogoutResult{} },
 	func() any { return &ErrorBody{} },
+	func() any { return &NewConnector{} },
+	func() any { return &ConnectorPatch{} },
+	func() any { return &Connector{} },
 }
 
 // decodeStrict is the server's decoding: one JSON value, no unknown

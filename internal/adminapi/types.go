@@ -1,6 +1,9 @@
 package adminapi
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ErrorBody is the JSON shape of every error answer, the OAuth2 one every
 // client of Signet already parses.
@@ -24,6 +27,20 @@ type ClientRegistration struct {
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
 	// RS256, ES256 or EdDSA; empty means the provider default, RS256.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
+	// JWKS (a JSON Web Key Set object) or JWKSURI: the public keys of a
+	// private_key_jwt client. TokenEndpointAuthSigningAlg (RS256, ES256,
+	// EdDSA), when set, is the only algorithm its assertions may use.
+	JWKS                        json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                     string          `json:"jwks_uri,omitempty"`
+	TokenEndpointAuthSigningAlg string          `json:"token_endpoint_auth_signing_alg,omitempty"`
+	// RequirePushedAuthorizationRequests: the client's authorization
+	// requests must be pushed first (RFC 9126).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// AccessTokenFormat: opaque (default) or jwt (RFC 9068).
+	AccessTokenFormat string `json:"access_token_format,omitempty"`
+	// Audience lists the resources (RFC 8707 URIs) the client's tokens may
+	// be for.
+	Audience []string `json:"audience,omitempty"`
 	// BackchannelLogoutURI receives logout tokens when a session in which
 	// the client received tokens ends (OpenID Connect Back-Channel Logout).
 	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
@@ -46,10 +63,18 @@ type OAuthClient struct {
 	FirstParty              bool     `json:"first_party"`
 	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens:
 	// the registered one, or RS256 (the default) when it registered none.
-	IDTokenSignedResponseAlg         string    `json:"id_token_signed_response_alg"`
-	BackchannelLogoutURI             string    `json:"backchannel_logout_uri,omitempty"`
-	BackchannelLogoutSessionRequired bool      `json:"backchannel_logout_session_required"`
-	CreatedAt                        time.Time `json:"created_at"`
+	IDTokenSignedResponseAlg string          `json:"id_token_signed_response_alg"`
+	JWKS                     json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                  string          `json:"jwks_uri,omitempty"`
+	// TokenEndpointAuthSigningAlg is empty when any supported algorithm
+	// is accepted.
+	TokenEndpointAuthSigningAlg        string    `json:"token_endpoint_auth_signing_alg,omitempty"`
+	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
+	AccessTokenFormat                  string    `json:"access_token_format"`
+	Audience                           []string  `json:"audience"`
+	BackchannelLogoutURI               string    `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   bool      `json:"backchannel_logout_session_required"`
+	CreatedAt                          time.Time `json:"created_at"`
 }
 
 // NewUser is the body of POST /users.

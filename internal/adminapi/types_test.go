@@ -36,11 +36,13 @@ func TestWireShapes(t *testing.T) {
 			`{"client_id":"c1","client_secret":"s","client_name":"App","redirect_uris":["https://a.example/cb"],` +
 				`"post_logout_redirect_uris":[],"grant_types":["authorization_code"],"response_types":["code"],"scope":"openid",` +
 				`"token_endpoint_auth_method":"client_secret_basic","first_party":true,"id_token_signed_response_alg":"EdDSA",` +
+				`"require_pushed_authorization_requests":false,"access_token_format":"","audience":null,` +
 				`"created_at":"2026-03-01T12:00:00Z"}`},
 		{"client without secret", OAuthClient{ClientID: "c1"},
 			`{"client_id":"c1","client_name":"","redirect_uris":null,"post_logout_redirect_uris":null,"grant_types":null,` +
 				`"response_types":null,"scope":"","token_endpoint_auth_method":"","first_party":false,` +
-				`"id_token_signed_response_alg":"","created_at":"0001-01-01T00:00:00Z"}`},
+				`"id_token_signed_response_alg":"","require_pushed_authorization_requests":false,"access_token_format":"",` +
+				`"audience":null,"created_at":"0001-01-01T00:00:00Z"}`},
 
 		{"new user", NewUser{Username: "alice", Email: "a@example.com", Name: "Alice", Password: "pw", EmailVerified: true,
 			Roles: []string{"admin"}},

@@ -62,6 +62,16 @@ const (
 	EmailVerify      = "email.verify"
 	EmailVerifySent  = "email.verify_sent"
 	EmailChange      = "email.change"
+	// Upstream identity providers (connectors).
+	ConnectorCreate      = "connector.create"
+	ConnectorUpdate      = "connector.update"
+	ConnectorDelete      = "connector.delete"
+	UpstreamLogin        = "upstream.login"
+	UpstreamLoginFailure = "upstream.login_failure"
+	UpstreamUserCreate   = "upstream.user_create"
+	UpstreamLink         = "upstream.link"
+	UpstreamLinkRefused  = "upstream.link_refused"
+	UpstreamUnlink       = "upstream.unlink"
 )
 
 // Well-known actors.

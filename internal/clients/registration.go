@@ -197,7 +197,7 @@ type Registered struct {
 // token, of which one use is spent in the same transaction (a refused
 // registration spends none).
 func (d *Dynamic) Register(ctx context.Context, r Registration, requireToken bool, initialToken string) (Registered, error) {
-	r.FirstParty = false
+	r.FirstParty, r.Audience = false, nil
 	if _, err := Validate(r); err != nil {
 		return Registered{}, err
 	}
@@ -241,7 +241,7 @@ func (d *Dynamic) Read(ctx context.Context, clientID, accessToken string) (stora
 // their defaults) and returns it with a new secret when it became
 // confidential.
 func (d *Dynamic) Update(ctx context.Context, clientID, accessToken string, r Registration) (storage.Client, string, error) {
-	r.FirstParty = false
+	r.FirstParty, r.Audience = false, nil
 	if err := d.tokens.CheckAccessToken(ctx, clientID, accessToken); err != nil {
 		return storage.Client{}, "", err
 	}

@@ -121,6 +121,20 @@ type Registration struct {
 	// RS256, ES256 or EdDSA; empty means the default, RS256. (The server
 	// signs with it only when that algorithm is configured.)
 	IDTokenSignedResponseAlg string
+	// JWKS (a JSON key set) or JWKSURI holds the public keys of a
+	// private_key_jwt client; TokenEndpointAuthSigningAlg, when set, is
+	// the only algorithm its assertions may use.
+	JWKS                        string
+	JWKSURI                     string
+	TokenEndpointAuthSigningAlg string
+	// RequirePushedAuthorizationRequests: the client's authorization
+	// requests must come through the PAR endpoint.
+	RequirePushedAuthorizationRequests bool
+	// AccessTokenFormat is opaque (the default) or jwt.
+	AccessTokenFormat string
+	// Audience lists the resources (RFC 8707) the client's tokens may be
+	// for; a JWT access token without a requested resource is for these.
+	Audience []string
 	// BackchannelLogoutURI receives logout tokens (OpenID Connect
 	// Back-Channel Logout); empty: none. BackchannelLogoutSessionRequired
 	// records that the client wants sid in them.
@@ -128,7 +142,7 @@ type Registration struct {
 	BackchannelLogoutSessionRequired bool
 }
 
-var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone}
+var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone, storage.AuthMethodPrivateKeyJWT}
 
 // Validate applies the defaults to r and checks it, returning the cleaned
 // registration (lists de-duplicated, values trimmed) or a ValidationError.
@@ -200,7 +214,7 @@ func Validate(r Registration) (Registration, error) {
 	if r.BackchannelLogoutSessionRequired && r.BackchannelLogoutURI == "" {
 		return r, invalid("backchannel_logout_session_required", "needs a backchannel_logout_uri")
 	}
-	return r, nil
+	return validateProtocol(r)
 }
 
 // ValidateBackchannelLogoutURI checks a back-channel logout URI: absolute,
@@ -229,17 +243,30 @@ func (r Registration) apply(c *storage.Client) {
 	c.TokenEndpointAuthMethod = r.TokenEndpointAuthMethod
 	c.FirstParty = r.FirstParty
 	c.IDTokenSignedResponseAlg = r.IDTokenSignedResponseAlg
+	c.JWKS = r.JWKS
+	c.JWKSURI = r.JWKSURI
+	c.TokenEndpointAuthSigningAlg = r.TokenEndpointAuthSigningAlg
+	c.RequirePushedAuthorizationRequests = r.RequirePushedAuthorizationRequests
+	c.AccessTokenFormat = r.AccessTokenFormat
+	c.Audience = r.Audience
+	if c.Audience == nil {
+		c.Audience = []string{}
+	}
 	c.BackchannelLogoutURI = r.BackchannelLogoutURI
 	c.BackchannelLogoutSessionRequired = r.BackchannelLogoutSessionRequired
 }
 
 // Update validates r and replaces the client's registration with it,
-// keeping its id, secret and creation date. A client that becomes public
-// loses its secret; one that becomes confidential gets a new secret,
-// returned in plain text this once (otherwise the secret is empty).
+// keeping its id, secret and creation date. A client that no longer
+// authenticates with a secret (public, private_key_jwt) loses it; one that
+// starts to gets a new secret, returned in plain text this once (otherwise
+// the secret is empty).
 func (s *Service) Update(ctx context.Context, id string, r Registration) (storage.Client, string, error) {
 	r, err := Validate(r)
 	if err != nil {
+		return storage.Client{}, "", err
+	}
+	if err := s.checkOffered(r.IDTokenSignedResponseAlg); err != nil {
 		return storage.Client{}, "", err
 	}
 	var c storage.Client
@@ -249,12 +276,12 @@ func (s *Service) Update(ctx context.Context, id string, r Registration) (storag
 		if c, err = s.Get(ctx, id); err != nil {
 			return err
 		}
-		wasPublic := c.Public()
+		hadSecret := len(c.SecretHash) > 0
 		r.apply(&c)
-		switch {
-		case c.Public():
+		switch needsSecret := !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT; {
+		case !needsSecret:
 			c.SecretHash = nil
-		case wasPublic:
+		case !hadSecret:
 			if secret, err = NewSecret(); err != nil {
 				return err
 			}
@@ -277,7 +304,7 @@ func (s *Service) Update(ctx context.Context, id string, r Registration) (storag
 
 // Create validates and stores a new client. For a confidential client it
 // returns the generated secret, in plain text, this once: only its SHA-256
-// is stored. Public clients get an empty secret.
+// is stored. Public and private_key_jwt clients get an empty secret.
 func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, string, error) {
 	r, err := Validate(r)
 	if err != nil {
@@ -292,14 +319,30 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 	}
 	now := s.clock()
 	c := storage.Client{
-		ID:        id,
-		Audience:  []string{},
-		CreatedAt: now,
-		UpdatedAt: now,
+		ID:                                 id,
+		Name:                               r.Name,
+		RedirectURIs:                       r.RedirectURIs,
+		PostLogoutRedirectURIs:             r.PostLogoutRedirectURIs,
+		GrantTypes:                         r.GrantTypes,
+		ResponseTypes:                      r.ResponseTypes,
+		Scopes:                             r.Scopes,
+		Audience:                           r.Audience,
+		TokenEndpointAuthMethod:            r.TokenEndpointAuthMethod,
+		FirstParty:                         r.FirstParty,
+		IDTokenSignedResponseAlg:           r.IDTokenSignedResponseAlg,
+		JWKS:                               r.JWKS,
+		JWKSURI:                            r.JWKSURI,
+		TokenEndpointAuthSigningAlg:        r.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: r.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  r.AccessTokenFormat,
+		BackchannelLogoutURI:               r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   r.BackchannelLogoutSessionRequired,
+		CreatedAt:                          now,
+		UpdatedAt:                          now,
 	}
 	r.apply(&c)
 	var secret string
-	if !c.Public() {
+	if !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
 		if secret, err = NewSecret(); err != nil {
 			return storage.Client{}, "", err
 		}

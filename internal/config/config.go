@@ -102,6 +102,15 @@ type Config struct {
 	// throttle).
 	TrustedProxies []string
 
+	// --- Upstream identity providers (issue 12: connectors) ---
+
+	// ConnectorTimeout bounds each call to an upstream provider
+	// (discovery, token, keys, userinfo, GitHub's API).
+	ConnectorTimeout time.Duration
+	// PasswordLogin false hides the password form from the login page
+	// (and refuses password logins) while any connector is enabled.
+	PasswordLogin bool
+
 	// --- Accounts and mail (issue 6: registration, verification, reset) ---
 
 	// SMTPHost is the mail relay; empty means no SMTP: mails (with their
@@ -206,6 +215,19 @@ type Config struct {
 	// OutboundTimeout bounds one such request, connecting to last byte.
 	OutboundTimeout time.Duration
 
+	// --- Protocol extensions (issue 13, part A) ---
+
+	// PAR serves the pushed authorization request endpoint (RFC 9126).
+	PAR bool
+	// RequirePAR refuses authorization requests that were not pushed,
+	// for every client (a client can also require it for itself).
+	RequirePAR bool
+	// PARLifespan is how long a request_uri stays usable (once).
+	PARLifespan time.Duration
+	// IntrospectionClients may introspect any token (resource servers);
+	// every other client only the tokens issued to it.
+	IntrospectionClients []string
+
 	// BackchannelLogout turns OpenID Connect Back-Channel Logout on:
 	// clients that register a backchannel_logout_uri get a logout token
 	// when a session in which they received tokens ends. On by default: it
@@ -275,6 +297,8 @@ func Default() Config {
 		SessionRememberFor:     30 * 24 * time.Hour,
 		SessionIdleTimeout:     time.Hour,
 		SessionMaxLifetime:     24 * time.Hour,
+		ConnectorTimeout:       10 * time.Second,
+		PasswordLogin:          true,
 
 		SMTPStartTLS:              "required",
 		SMTPTimeout:               15 * time.Second,
@@ -298,7 +322,10 @@ func Default() Config {
 		ClientCacheTTL:     5 * time.Second,
 		FailedLoginRate:    2,
 
-		OutboundTimeout:   5 * time.Second,
+		OutboundTimeout: 5 * time.Second,
+
+		PAR:               true,
+		PARLifespan:       90 * time.Second,
 		BackchannelLogout: true,
 
 		BackchannelLogoutAttempts: 5,
@@ -369,6 +396,7 @@ func (c Config) Validate() error {
 		{"session remember-me duration", c.SessionRememberFor},
 		{"session idle timeout", c.SessionIdleTimeout},
 		{"session maximum lifetime", c.SessionMaxLifetime},
+		{"connector timeout", c.ConnectorTimeout},
 		{"SMTP timeout", c.SMTPTimeout},
 		{"verification token lifespan", c.VerificationTokenLifespan},
 		{"reset token lifespan", c.ResetTokenLifespan},
@@ -442,6 +470,13 @@ func (c Config) Validate() error {
 	check(!slices.Contains([]string{"off", "token", "open"}, c.ClientRegistration),
 		"client registration %q must be off, token or open", c.ClientRegistration)
 	check(c.BackchannelLogoutBackoff <= 0 || c.BackchannelLogoutBackoff > time.Hour, "back-channel logout backoff must be from 1ns to 1h")
+
+	// Protocol extensions.
+	check(c.RequirePAR && !c.PAR, "require-par needs the pushed authorization request endpoint (--par)")
+	check(c.PARLifespan < time.Second || c.PARLifespan > 10*time.Minute, "PAR lifespan must be from 1s to 10m")
+	for _, id := range c.IntrospectionClients {
+		check(strings.TrimSpace(id) == "", "introspection clients must not contain an empty client id")
+	}
 
 	if len(problems) == 0 {
 		return nil

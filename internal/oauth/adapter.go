@@ -38,7 +38,7 @@ type adapter struct {
 	store Store
 	now   func() time.Time
 	// lifespans used when a session carries no expiry for a row.
-	codeLifespan, accessLifespan, refreshLifespan time.Duration
+	codeLifespan, accessLifespan, refreshLifespan, parLifespan time.Duration
 	// grace is the refresh grace window (see rotation.go); 0: none.
 	grace time.Duration
 	// codeSignature is the storage key of a raw authorization code (the
@@ -235,6 +235,8 @@ func (a *adapter) expiryFor(kind storage.RequestKind, r fosite.Requester) time.T
 		tt, fallback = fosite.AccessToken, a.accessLifespan
 	case storage.KindRefreshToken:
 		tt, fallback = fosite.RefreshToken, a.refreshLifespan
+	case storage.KindPAR:
+		tt, fallback = fosite.PushedAuthorizeRequestContext, a.parLifespan
 	default: // code, PKCE and OpenID Connect rows live as long as the code
 		tt, fallback = fosite.AuthorizeCode, a.codeLifespan
 	}

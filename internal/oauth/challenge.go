@@ -82,6 +82,10 @@ type Login struct {
 	Subject   string
 	SessionID string
 	AuthTime  time.Time
+	// AMR and IDP: how the session signed in (not parked: read from the
+	// browser session when the request resumes).
+	AMR []string
+	IDP string
 }
 
 // ParkRequest is an authorization request fosite accepted.

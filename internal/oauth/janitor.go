@@ -16,6 +16,7 @@ type JanitorStore interface {
 	DeleteExpiredActionTokens(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteStaleLoginAttempts(ctx context.Context, before time.Time, limit int) (int, error)
 	DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error)
+	DeleteExpiredClientAssertionJTIs(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // StaleLoginAttemptsAfter is how long a failed-login counter is kept after
@@ -25,9 +26,10 @@ const StaleLoginAttemptsAfter = 24 * time.Hour
 
 var _ JanitorStore = storage.Store(nil)
 
-// Janitor deletes expired OAuth requests (codes, tokens, PKCE and OpenID
-// Connect rows), login challenges, browser sessions, e-mail link tokens,
-// WebAuthn challenges and stale failed-login counters.
+// Janitor deletes expired OAuth requests (codes, tokens, PKCE, OpenID
+// Connect and pushed-request rows), login challenges, browser sessions,
+// e-mail link tokens, WebAuthn challenges, stale failed-login counters and
+// the ids of expired client assertions.
 type Janitor struct {
 	Store  JanitorStore
 	Now    func() time.Time
@@ -64,7 +66,7 @@ func (j *Janitor) Run(ctx context.Context) {
 
 // Swept counts the rows one sweep deleted, by sort.
 type Swept struct {
-	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, WebAuthnChallenges int
+	Requests, Challenges, Sessions, ActionTokens, LoginAttempts, WebAuthnChallenges, ClientAssertions int
 }
 
 // Sweep deletes everything expired now, batch by batch, and returns how
@@ -96,6 +98,7 @@ func (j *Janitor) Sweep(ctx context.Context) Swept {
 		{"e-mail link tokens", &n.ActionTokens, before, j.Store.DeleteExpiredActionTokens},
 		{"failed-login counters", &n.LoginAttempts, before.Add(-StaleLoginAttemptsAfter), j.Store.DeleteStaleLoginAttempts},
 		{"webauthn challenges", &n.WebAuthnChallenges, before, j.Store.DeleteExpiredWebAuthnChallenges},
+		{"client assertion ids", &n.ClientAssertions, before, j.Store.DeleteExpiredClientAssertionJTIs},
 	} {
 		*sweep.count = j.drain(ctx, logger, sweep.what, func(ctx context.Context) (int, error) {
 			return sweep.del(ctx, sweep.before, batch)

@@ -13,7 +13,9 @@ import (
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
 	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/hmac"
 	"github.com/ory/fosite/token/jwt"
 	"golang.org/x/crypto/hkdf"
 
@@ -57,6 +59,10 @@ type Options struct {
 	// FormPostTemplate renders response_mode=form_post answers (nil:
 	// fosite's default, which needs an inline script allowed).
 	FormPostTemplate *template.Template
+	// PAR composes the pushed authorization request handler (RFC 9126);
+	// PARLifespan is how long a request_uri lives (0: 90 seconds).
+	PAR         bool
+	PARLifespan time.Duration
 }
 
 // Provider is the composed fosite OAuth2/OIDC provider plus what the HTTP
@@ -112,6 +118,10 @@ func New(o Options) (*Provider, error) {
 	if now == nil {
 		now = time.Now
 	}
+	parLifespan := o.PARLifespan
+	if parLifespan <= 0 {
+		parLifespan = 90 * time.Second
+	}
 	cfg := &fosite.Config{
 		AccessTokenLifespan:   o.AccessTokenLifespan,
 		RefreshTokenLifespan:  o.RefreshTokenLifespan,
@@ -126,7 +136,10 @@ func New(o Options) (*Provider, error) {
 		ScopeStrategy: fosite.ExactScopeStrategy,
 		// Set, not left nil: fosite's getter fills a nil one in on first
 		// use, a data race between concurrent requests.
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy: fosite.DefaultAudienceMatchingStrategy,
+		// JWT access tokens carry scope as a space-separated string
+		// (RFC 9068 §2.2.3).
+		JWTScopeClaimKey:               jwt.JWTScopeFieldString,
 		EnforcePKCE:                    false,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
@@ -134,10 +147,16 @@ func New(o Options) (*Provider, error) {
 		AllowedPromptValues:            []string{"none", "login", "consent"},
 		ClientSecretsHasher:            secretHasher{},
 		SendDebugMessagesToClients:     false,
-		FormPostHTMLTemplate:           o.FormPostTemplate,
+		// Our wording in error descriptions (messages.go).
+		MessageCatalog:       Messages,
+		FormPostHTMLTemplate: o.FormPostTemplate,
 		// The code row keeps what the token endpoint checks (redirect_uri)
 		// and nothing else of the authorization request.
 		SanitationWhiteList: []string{"redirect_uri"},
+		// Required PAR is enforced by the HTTP layer, per client or for
+		// every client, after the redirect URI is known to be safe.
+		PushedAuthorizeRequestURIPrefix: PARPrefix,
+		PushedAuthorizeContextLifespan:  parLifespan,
 	}
 	for name, d := range map[string]time.Duration{
 		"access token": o.AccessTokenLifespan, "ID token": o.IDTokenLifespan,
@@ -150,21 +169,25 @@ func New(o Options) (*Provider, error) {
 	ad := &adapter{
 		store: o.Store, now: now,
 		codeLifespan: o.AuthCodeLifespan, accessLifespan: o.AccessTokenLifespan, refreshLifespan: o.RefreshTokenLifespan,
-		grace: o.RefreshGracePeriod,
+		parLifespan: parLifespan,
+		grace:       o.RefreshGracePeriod,
 	}
 	deriveKey, err := DeriveKey(o.Secret, rotationInfo)
 	if err != nil {
 		return nil, err
 	}
 	sg := &signer{keys: o.Keys}
-	core := &rotationStrategy{CoreStrategy: compose.NewOAuth2HMACStrategy(cfg), hmacKey: global, deriveKey: deriveKey}
+	hmacCore := prefixedStrategy{oauth2.NewHMACSHAStrategyUnPrefixed(&hmac.HMACStrategy{Config: cfg}, cfg)}
+	core := &rotationStrategy{CoreStrategy: hmacCore, hmacKey: global, deriveKey: deriveKey}
 	ad.codeSignature = func(code string) string { return core.AuthorizeCodeSignature(context.Background(), code) }
 	strategy := &compose.CommonStrategy{
-		CoreStrategy:               core,
+		CoreStrategy: &formatStrategy{CoreStrategy: core, jwt: &oauth2.DefaultJWTStrategy{
+			Signer: sg, HMACSHAStrategy: core, Config: cfg,
+		}},
 		OpenIDConnectTokenStrategy: idTokenStrategy{inner: &openid.DefaultStrategy{Signer: sg, Config: cfg}},
 		Signer:                     sg,
 	}
-	provider := compose.Compose(cfg, ad, strategy,
+	factories := []compose.Factory{
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -173,7 +196,11 @@ func New(o Options) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 		compose.OAuth2PKCEFactory,
-	)
+	}
+	if o.PAR {
+		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
+	}
+	provider := compose.Compose(cfg, ad, strategy, factories...)
 	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg}, nil
 }
 
@@ -202,6 +229,10 @@ type Grant struct {
 	// was created): fosite checks prompt=login and max_age against it.
 	RequestedAt time.Time
 	Nonce       string
+	// AMR is how the person authenticated (the `amr` claim); IDP the
+	// connector they came through (the `idp` claim, "" for none).
+	AMR []string
+	IDP string
 }
 
 // NewUserSession reads the user (and roles, when granted) and returns the
@@ -216,6 +247,7 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	s.Subject = g.Subject
 	s.Username = u.Username
 	s.SessionID = g.SessionID
+	s.IDP = g.IDP
 	s.User = u
 	c := s.IDTokenClaims()
 	c.Subject = g.Subject
@@ -223,6 +255,8 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	c.AuthTime = g.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = g.RequestedAt.UTC().Truncate(time.Second)
 	c.Nonce = g.Nonce
+	// fosite drops an `amr` put in Extra: it has its own field.
+	c.AuthenticationMethodsReferences = slices.Clone(g.AMR)
 	s.setClaims(granted)
 	return s, nil
 }

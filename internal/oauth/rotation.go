@@ -58,7 +58,7 @@ func presentedRefreshToken(r fosite.Requester) string {
 }
 
 // successor returns the token of one part ("at" or "rt") derived from the
-// presented refresh token, in fosite's prefixed HMAC format, and its
+// presented refresh token, in the prefixed HMAC format, and its
 // signature (what storage keeps).
 func (s *rotationStrategy) successor(presented, part string) (token, signature string) {
 	m := hmac.New(sha256.New, s.deriveKey)
@@ -69,13 +69,13 @@ func (s *rotationStrategy) successor(presented, part string) (token, signature s
 	sig := hmac.New(sha512.New512_256, s.hmacKey)
 	sig.Write(key)
 	signature = b64.EncodeToString(sig.Sum(nil))
-	return "ory_" + part + "_" + b64.EncodeToString(key) + "." + signature, signature
+	return withPrefix(b64.EncodeToString(key)+"."+signature, part), signature
 }
 
 // GenerateAccessToken implements oauth2.AccessTokenStrategy.
 func (s *rotationStrategy) GenerateAccessToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	if p := presentedRefreshToken(r); p != "" {
-		tok, sig := s.successor(p, "at")
+		tok, sig := s.successor(p, partAccess)
 		if g := graceOf(ctx); g != nil {
 			g.successorAccess = sig
 		}
@@ -87,7 +87,7 @@ func (s *rotationStrategy) GenerateAccessToken(ctx context.Context, r fosite.Req
 // GenerateRefreshToken implements oauth2.RefreshTokenStrategy.
 func (s *rotationStrategy) GenerateRefreshToken(ctx context.Context, r fosite.Requester) (string, string, error) {
 	if p := presentedRefreshToken(r); p != "" {
-		tok, sig := s.successor(p, "rt")
+		tok, sig := s.successor(p, partRefresh)
 		if g := graceOf(ctx); g != nil {
 			g.successorRefresh = sig
 		}

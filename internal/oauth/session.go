@@ -27,7 +27,7 @@ func SupportedScopes() []string {
 // SupportedClaims lists every claim ID tokens and userinfo may carry.
 func SupportedClaims() []string {
 	return []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
-		"preferred_username", "name", "email", "email_verified", "roles"}
+		"preferred_username", "name", "email", "email_verified", "roles", "amr", "idp"}
 }
 
 // UserClaims is the snapshot of a person taken when a grant is made (and
@@ -49,6 +49,12 @@ type Session struct {
 	User *UserClaims `json:"user,omitempty"`
 	// SessionID is the browser session that logged in (the `sid` claim).
 	SessionID string `json:"session_id,omitempty"`
+	// IDP is the connector the person signed in through (the `idp`
+	// claim); empty for Signet's own sign-in.
+	IDP string `json:"idp,omitempty"`
+	// accessClaims are the claims of a JWT access token while it is made
+	// (see formatStrategy); never stored.
+	accessClaims *jwt.JWTClaims
 }
 
 var (
@@ -94,6 +100,9 @@ func (s *Session) setClaims(granted fosite.Arguments) {
 	claims.Extra = userClaimsFor(s.User, granted)
 	if s.SessionID != "" {
 		claims.Extra["sid"] = s.SessionID
+	}
+	if s.IDP != "" {
+		claims.Extra["idp"] = s.IDP
 	}
 }
 

@@ -66,7 +66,7 @@ func (s *signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.
 	if k.Algorithm == keys.AlgEdDSA {
 		fixEdDSAAccessTokenHash(ctx, claims)
 	}
-	opts := (&jose.SignerOptions{}).WithType("JWT")
+	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typeFrom(ctx)))
 	if header != nil {
 		for name, v := range header.ToMap() {
 			switch name {

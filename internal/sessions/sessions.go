@@ -146,6 +146,10 @@ type StartInput struct {
 	Remember  bool
 	UserAgent string
 	IP        string
+	// AMR says how the person authenticated (RFC 8176: "pwd", "fed");
+	// IDP is the connector they came through ("" for none).
+	AMR []string
+	IDP string
 }
 
 // Start creates a fresh session for a person who just authenticated and
@@ -176,6 +180,8 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, in StartInput) (
 		Remember:   in.Remember,
 		UserAgent:  truncate(in.UserAgent, 512),
 		IP:         truncate(in.IP, 64),
+		AMR:        in.AMR,
+		IDP:        in.IDP,
 	}
 	if in.Remember {
 		s.ExpiresAt = now.Add(m.opts.RememberFor)

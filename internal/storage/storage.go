@@ -45,7 +45,10 @@ type Store interface {
 	ThrottleStore
 	ActionTokenStore
 	AuditStore
+	ClientAssertionStore
 	MFAStore
+	ConnectorStore
+	UpstreamIdentityStore
 	BackchannelStore
 	RegistrationStore
 
@@ -76,6 +79,18 @@ const (
 	AuthMethodClientSecretBasic = "client_secret_basic"
 	AuthMethodClientSecretPost  = "client_secret_post"
 	AuthMethodNone              = "none"
+	// AuthMethodPrivateKeyJWT: a JWT signed with a key of the client's
+	// JWKS (RFC 7523).
+	AuthMethodPrivateKeyJWT = "private_key_jwt"
+)
+
+// Access token formats a client may be registered with.
+const (
+	// AccessTokenOpaque: a random token, meaningful only to introspection
+	// (the default; "" means the same).
+	AccessTokenOpaque = "opaque"
+	// AccessTokenJWT: a JWT (RFC 9068) signed with the server's keys.
+	AccessTokenJWT = "jwt"
 )
 
 // Client is a registered OAuth2 client (relying party).
@@ -108,6 +123,18 @@ type Client struct {
 	IDTokenLifespan      time.Duration
 	RefreshTokenLifespan time.Duration
 	AuthCodeLifespan     time.Duration
+	// JWKS is the client's public key set (JSON), for private_key_jwt;
+	// JWKSURI is where to fetch it instead. At most one is set.
+	JWKS    string
+	JWKSURI string
+	// TokenEndpointAuthSigningAlg is the JWS alg the client's assertions
+	// must use; empty: any of the supported ones.
+	TokenEndpointAuthSigningAlg string
+	// RequirePushedAuthorizationRequests: authorization requests of this
+	// client must come through the PAR endpoint (RFC 9126).
+	RequirePushedAuthorizationRequests bool
+	// AccessTokenFormat is AccessTokenOpaque (or "") or AccessTokenJWT.
+	AccessTokenFormat string
 	// BackchannelLogoutURI receives a logout token (OpenID Connect
 	// Back-Channel Logout) when a session in which the client received
 	// tokens ends; empty: none. BackchannelLogoutSessionRequired is the
@@ -230,6 +257,9 @@ const (
 	KindRefreshToken  RequestKind = "refresh_token"
 	KindPKCE          RequestKind = "pkce"
 	KindOpenIDConnect RequestKind = "openid"
+	// KindPAR: a pushed authorization request (RFC 9126), keyed by a hash
+	// of its request_uri; single use (deactivated when used).
+	KindPAR RequestKind = "par"
 )
 
 // OAuthRequest is a stored authorization request or token session, free of
@@ -359,6 +389,9 @@ type Session struct {
 	AMR []string
 	// ACR is the authentication context class reached (the `acr` claim).
 	ACR string
+	// IDP is the connector the person signed in through ("" for Signet's
+	// own sign-in); its sessions have AMR ["fed"].
+	IDP string
 }
 
 // SessionStore keeps browser sessions.
@@ -593,6 +626,20 @@ type AuditStore interface {
 	ListAudit(ctx context.Context, limit int) ([]AuditEvent, error)
 }
 
+// ClientAssertionStore remembers the jti of accepted client assertions
+// (private_key_jwt) until they expire, so one assertion authenticates once
+// whichever replica sees it.
+type ClientAssertionStore interface {
+	// UseClientAssertionJTI records key (a digest of the client id and
+	// the jti) until expiresAt. ErrAlreadyExists when it is recorded and
+	// still unexpired at now; of concurrent callers with one key exactly
+	// one succeeds. An expired record is replaced.
+	UseClientAssertionJTI(ctx context.Context, key string, expiresAt, now time.Time) error
+	// DeleteExpiredClientAssertionJTIs deletes up to limit records that
+	// expired before the given time and returns how many it deleted.
+	DeleteExpiredClientAssertionJTIs(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
 // TOTPCredential is a user's authenticator app (RFC 6238); a user has at
 // most one. It counts as a second factor once confirmed by a valid code.
 type TOTPCredential struct {
@@ -717,6 +764,91 @@ type MFAStore interface {
 	MFAStatus(ctx context.Context, userIDs []string) (map[string]MFAStatus, error)
 	// DeleteUserMFA removes every factor and recovery code of the user.
 	DeleteUserMFA(ctx context.Context, userID string) error
+}
+
+// Connector types.
+const (
+	ConnectorOIDC   = "oidc"
+	ConnectorGoogle = "google"
+	ConnectorGitHub = "github"
+)
+
+// RoleRule maps an upstream value to a Signet role: a person whose upstream
+// Claim (an ID token or userinfo claim, "groups", GitHub's "teams" or
+// "orgs") holds Value gets Role.
+type RoleRule struct {
+	Claim string `json:"claim"`
+	Value string `json:"value"`
+	Role  string `json:"role"`
+}
+
+// Connector is an upstream identity provider people may sign in with.
+type Connector struct {
+	// ID is chosen by the operator (a short slug): it appears in callback
+	// URLs and in the `idp` claim.
+	ID      string
+	Type    string
+	Name    string
+	IconURL string
+	Enabled bool
+	// ClientID is Signet's client id at the upstream.
+	ClientID string
+	// ClientSecret is sealed (keys.Seal, associated data the connector id);
+	// never plain. Empty (nil) for none.
+	ClientSecret []byte
+	// Config is the type's settings as a JSON object (issuer, scopes,
+	// claim names, restrictions); the connectors package reads it. Kept
+	// byte for byte; empty comes back as "{}".
+	Config []byte
+	// RoleRules are applied on every sign-in; empty comes back empty.
+	RoleRules []RoleRule
+	// DefaultRole is given to users this connector creates ("" for none).
+	DefaultRole string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ConnectorStore keeps connectors.
+type ConnectorStore interface {
+	// CreateConnector: ErrAlreadyExists when the id is taken.
+	CreateConnector(ctx context.Context, c Connector) error
+	GetConnector(ctx context.Context, id string) (Connector, error)
+	// ListConnectors returns every connector ordered by id.
+	ListConnectors(ctx context.Context) ([]Connector, error)
+	// UpdateConnector replaces every field but ID, Type and CreatedAt.
+	UpdateConnector(ctx context.Context, c Connector) error
+	// DeleteConnector also removes the upstream identities linked through it.
+	DeleteConnector(ctx context.Context, id string) error
+}
+
+// UpstreamIdentity links an account at a connector's upstream (its
+// subject) to a Signet user.
+type UpstreamIdentity struct {
+	ConnectorID string
+	// Subject is the upstream's stable id of the person (`sub`, GitHub's
+	// numeric user id).
+	Subject string
+	UserID  string
+	// Email is what the upstream said when it was linked (for display).
+	Email       string
+	CreatedAt   time.Time
+	LastLoginAt time.Time
+}
+
+// UpstreamIdentityStore keeps the links between upstream accounts and users.
+type UpstreamIdentityStore interface {
+	// CreateUpstreamIdentity: ErrAlreadyExists when (connector, subject) is
+	// linked already, or the user already has an identity at that
+	// connector; ErrNotFound when the connector or the user does not exist.
+	CreateUpstreamIdentity(ctx context.Context, id UpstreamIdentity) error
+	GetUpstreamIdentity(ctx context.Context, connectorID, subject string) (UpstreamIdentity, error)
+	// ListUserUpstreamIdentities returns the user's identities ordered by
+	// connector id; empty (not nil) when none.
+	ListUserUpstreamIdentities(ctx context.Context, userID string) ([]UpstreamIdentity, error)
+	// TouchUpstreamIdentity sets LastLoginAt.
+	TouchUpstreamIdentity(ctx context.Context, connectorID, subject string, at time.Time) error
+	// DeleteUpstreamIdentity removes the user's identity at the connector.
+	DeleteUpstreamIdentity(ctx context.Context, userID, connectorID string) error
 }
 
 // BackchannelDelivery is one logout token owed to one client: the session

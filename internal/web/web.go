@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures New.
@@ -55,6 +57,7 @@ func New(o Options) *echo.Echo {
 	// handler has answered; recoverer sits inside it so a panic is
 	// answered and counted like any other error.
 	e.Use(
+		nameSpan,
 		observe(logger, o.Metrics, o.Name),
 		recoverer(logger),
 		SecurityHeaders(o.HTTPS),
@@ -97,6 +100,24 @@ func recoverer(logger *slog.Logger) echo.MiddlewareFunc {
 			}()
 			return next(c)
 		}
+	}
+}
+
+// nameSpan names the request's span after the matched route when tracing
+// records one (internal/tracing starts it around the listener), so traces
+// group by endpoint as the metrics do. Without tracing the span is the
+// no-op one and this costs a context lookup.
+func nameSpan(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if span := trace.SpanFromContext(c.Request().Context()); span.IsRecording() {
+			route := c.Path()
+			if route == "" || route == "/*" {
+				route = "unmatched"
+			}
+			span.SetName(requestMethod(c.Request()) + " " + route)
+			span.SetAttributes(attribute.String("http.route", route))
+		}
+		return next(c)
 	}
 }
 

@@ -241,6 +241,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				delete(d.actionTokens, k)
 			}
 		}
+		for k, u := range d.upstream {
+			if u.UserID == id {
+				delete(d.upstream, k)
+			}
+		}
 		return nil
 	})
 }

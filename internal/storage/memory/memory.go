@@ -43,10 +43,13 @@ type state struct {
 	keys         map[string]storage.SigningKey
 	attempts     map[string]storage.LoginAttempts
 	actionTokens map[actionTokenKey]storage.ActionToken
+	jtis         map[string]time.Time   // client assertion key → expiry
 	mfa          map[string]*mfaRecords // user id → their second factors
 	webauthn     map[string]storage.WebAuthnChallenge
 	audit        []storage.AuditEvent
 	lastAuditID  int64
+	connectors   map[string]storage.Connector
+	upstream     map[upstreamKey]storage.UpstreamIdentity
 
 	// Back-channel logout and dynamic registration (backchannel.go).
 	sessionClients     map[string]map[string]time.Time // session id → client id → recorded at
@@ -55,6 +58,8 @@ type state struct {
 	registrationTokens map[string]storage.RegistrationToken
 	clientRegTokens    map[string]string // client id → token hash
 }
+
+type upstreamKey struct{ connectorID, subject string }
 
 type requestKey struct {
 	kind      storage.RequestKind
@@ -82,6 +87,9 @@ func New() *Store {
 		keys:         map[string]storage.SigningKey{},
 		attempts:     map[string]storage.LoginAttempts{},
 		actionTokens: map[actionTokenKey]storage.ActionToken{},
+		jtis:         map[string]time.Time{},
+		connectors:   map[string]storage.Connector{},
+		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
 		mfa:          map[string]*mfaRecords{},
 		webauthn:     map[string]storage.WebAuthnChallenge{},
 
@@ -110,10 +118,14 @@ func (d *state) clone() *state {
 		keys:         make(map[string]storage.SigningKey, len(d.keys)),
 		attempts:     maps.Clone(d.attempts), // nor does LoginAttempts
 		actionTokens: maps.Clone(d.actionTokens),
+		jtis:         maps.Clone(d.jtis),
 		mfa:          make(map[string]*mfaRecords, len(d.mfa)),
 		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
+
+		connectors: make(map[string]storage.Connector, len(d.connectors)),
+		upstream:   maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
 
 		sessionClients:     make(map[string]map[string]time.Time, len(d.sessionClients)),
 		deliveries:         slices.Clone(d.deliveries), // delivery holds no reference types
@@ -123,6 +135,9 @@ func (d *state) clone() *state {
 	}
 	for k, v := range d.sessionClients {
 		c.sessionClients[k] = maps.Clone(v)
+	}
+	for k, v := range d.connectors {
+		c.connectors[k] = copyConnector(v)
 	}
 	for k, v := range d.clients {
 		c.clients[k] = copyClient(v)

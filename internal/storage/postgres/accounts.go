@@ -15,7 +15,9 @@ const clientColumns = `id, secret_hash, name, redirect_uris, post_logout_redirec
 	grant_types, response_types, scopes, audience, token_endpoint_auth_method,
 	first_party, id_token_signed_response_alg, access_token_lifespan,
 	id_token_lifespan, refresh_token_lifespan, auth_code_lifespan, created_at, updated_at,
-	require_mfa, backchannel_logout_uri, backchannel_logout_session_required`
+	require_mfa, jwks, jwks_uri, token_endpoint_auth_signing_alg,
+	require_pushed_authorization_requests, access_token_format,
+	backchannel_logout_uri, backchannel_logout_session_required`
 
 type clientRow struct {
 	ID                       string         `db:"id"`
@@ -38,6 +40,11 @@ type clientRow struct {
 	CreatedAt            time.Time `db:"created_at"`
 	UpdatedAt            time.Time `db:"updated_at"`
 	RequireMFA           bool      `db:"require_mfa"`
+	JWKS                 string    `db:"jwks"`
+	JWKSURI              string    `db:"jwks_uri"`
+	AuthSigningAlg       string    `db:"token_endpoint_auth_signing_alg"`
+	RequirePAR           bool      `db:"require_pushed_authorization_requests"`
+	AccessTokenFormat    string    `db:"access_token_format"`
 	// Back-channel logout (migration 0008).
 	BackchannelLogoutURI             string `db:"backchannel_logout_uri"`
 	BackchannelLogoutSessionRequired bool   `db:"backchannel_logout_session_required"`
@@ -45,25 +52,30 @@ type clientRow struct {
 
 func (r clientRow) client() storage.Client {
 	return storage.Client{
-		ID:                       r.ID,
-		SecretHash:               binOut(r.SecretHash),
-		Name:                     r.Name,
-		RedirectURIs:             r.RedirectURIs,
-		PostLogoutRedirectURIs:   r.PostLogoutRedirectURIs,
-		GrantTypes:               r.GrantTypes,
-		ResponseTypes:            r.ResponseTypes,
-		Scopes:                   r.Scopes,
-		Audience:                 r.Audience,
-		TokenEndpointAuthMethod:  r.TokenEndpointAuthMethod,
-		FirstParty:               r.FirstParty,
-		IDTokenSignedResponseAlg: r.IDTokenSignedResponseAlg,
-		AccessTokenLifespan:      time.Duration(r.AccessTokenLifespan),
-		IDTokenLifespan:          time.Duration(r.IDTokenLifespan),
-		RefreshTokenLifespan:     time.Duration(r.RefreshTokenLifespan),
-		AuthCodeLifespan:         time.Duration(r.AuthCodeLifespan),
-		CreatedAt:                r.CreatedAt.UTC(),
-		UpdatedAt:                r.UpdatedAt.UTC(),
-		RequireMFA:               r.RequireMFA,
+		ID:                                 r.ID,
+		SecretHash:                         binOut(r.SecretHash),
+		Name:                               r.Name,
+		RedirectURIs:                       r.RedirectURIs,
+		PostLogoutRedirectURIs:             r.PostLogoutRedirectURIs,
+		GrantTypes:                         r.GrantTypes,
+		ResponseTypes:                      r.ResponseTypes,
+		Scopes:                             r.Scopes,
+		Audience:                           r.Audience,
+		TokenEndpointAuthMethod:            r.TokenEndpointAuthMethod,
+		FirstParty:                         r.FirstParty,
+		IDTokenSignedResponseAlg:           r.IDTokenSignedResponseAlg,
+		AccessTokenLifespan:                time.Duration(r.AccessTokenLifespan),
+		IDTokenLifespan:                    time.Duration(r.IDTokenLifespan),
+		RefreshTokenLifespan:               time.Duration(r.RefreshTokenLifespan),
+		AuthCodeLifespan:                   time.Duration(r.AuthCodeLifespan),
+		CreatedAt:                          r.CreatedAt.UTC(),
+		UpdatedAt:                          r.UpdatedAt.UTC(),
+		JWKS:                               r.JWKS,
+		JWKSURI:                            r.JWKSURI,
+		TokenEndpointAuthSigningAlg:        r.AuthSigningAlg,
+		RequirePushedAuthorizationRequests: r.RequirePAR,
+		AccessTokenFormat:                  r.AccessTokenFormat,
+		RequireMFA:                         r.RequireMFA,
 
 		BackchannelLogoutURI:             r.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired,
@@ -77,14 +89,17 @@ func clientArgs(c storage.Client) []any {
 		strs(c.GrantTypes), strs(c.ResponseTypes), strs(c.Scopes), strs(c.Audience), c.TokenEndpointAuthMethod,
 		c.FirstParty, c.IDTokenSignedResponseAlg, int64(c.AccessTokenLifespan),
 		int64(c.IDTokenLifespan), int64(c.RefreshTokenLifespan), int64(c.AuthCodeLifespan), c.CreatedAt, c.UpdatedAt,
-		c.RequireMFA, c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired,
+		c.RequireMFA, c.JWKS, c.JWKSURI, c.TokenEndpointAuthSigningAlg, c.RequirePushedAuthorizationRequests,
+		c.AccessTokenFormat,
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired,
 	}
 }
 
 // CreateClient stores a new client; ErrAlreadyExists when the id is taken.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	_, err := s.write(ctx, `INSERT INTO clients (`+clientColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+			$19, $20, $21, $22, $23, $24, $25, $26)`,
 		clientArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("create client %q: %w", c.ID, mapErr(err))
@@ -121,7 +136,9 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 		audience = $9, token_endpoint_auth_method = $10, first_party = $11,
 		id_token_signed_response_alg = $12, access_token_lifespan = $13, id_token_lifespan = $14,
 		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17, require_mfa = $18,
-		backchannel_logout_uri = $19, backchannel_logout_session_required = $20
+		jwks = $19, jwks_uri = $20, token_endpoint_auth_signing_alg = $21,
+		require_pushed_authorization_requests = $22, access_token_format = $23,
+		backchannel_logout_uri = $24, backchannel_logout_session_required = $25
 		WHERE id = $1`, slices.Delete(clientArgs(c), 16, 17)...) // all but created_at
 	if err != nil {
 		return fmt.Errorf("update client %q: %w", c.ID, err)

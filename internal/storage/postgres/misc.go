@@ -22,7 +22,7 @@ func amrOut(a pq.StringArray) []string {
 }
 
 const sessionColumns = `id, token_hash, user_id, auth_time, created_at, last_seen_at, expires_at,
-	remember, user_agent, ip, amr, acr`
+	remember, user_agent, ip, amr, acr, idp`
 
 type sessionRow struct {
 	ID         string         `db:"id"`
@@ -37,6 +37,7 @@ type sessionRow struct {
 	IP         string         `db:"ip"`
 	AMR        pq.StringArray `db:"amr"`
 	ACR        string         `db:"acr"`
+	IDP        string         `db:"idp"`
 }
 
 func (r sessionRow) session() storage.Session {
@@ -45,7 +46,7 @@ func (r sessionRow) session() storage.Session {
 		AuthTime: r.AuthTime.UTC(), CreatedAt: r.CreatedAt.UTC(),
 		LastSeenAt: r.LastSeenAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
 		Remember: r.Remember, UserAgent: r.UserAgent, IP: r.IP,
-		AMR: amrOut(r.AMR), ACR: r.ACR,
+		AMR: amrOut(r.AMR), ACR: r.ACR, IDP: r.IDP,
 	}
 }
 
@@ -53,9 +54,9 @@ func (r sessionRow) session() storage.Session {
 // token hash is taken, ErrNotFound when the user does not exist.
 func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
 	_, err := s.write(ctx, `INSERT INTO sessions (`+sessionColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		sess.ID, sess.TokenHash, sess.UserID, sess.AuthTime, sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt,
-		sess.Remember, sess.UserAgent, sess.IP, strs(sess.AMR), sess.ACR)
+		sess.Remember, sess.UserAgent, sess.IP, strs(sess.AMR), sess.ACR, sess.IDP)
 	if err != nil {
 		return fmt.Errorf("create session for user %q: %w", sess.UserID, mapErr(err))
 	}

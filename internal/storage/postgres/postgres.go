@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -38,18 +39,37 @@ type Pool struct {
 	ConnMaxIdleTime time.Duration
 }
 
+// Option adjusts how Open connects.
+type Option func(*openOptions)
+
+type openOptions struct {
+	openDB func(driver.Connector) *sql.DB
+}
+
+// WithOpenDB makes Open build its pool with open over lib/pq's connector
+// instead of sql.OpenDB: tracing wraps the driver this way.
+func WithOpenDB(open func(driver.Connector) *sql.DB) Option {
+	return func(o *openOptions) { o.openDB = open }
+}
+
 // Open connects to the database at databaseURL (a postgres:// URL or a
 // lib/pq keyword string) and checks that it answers. When it does not, the
 // error wraps storage.ErrUnavailable. Open does not migrate; call Migrate.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	o := openOptions{openDB: sql.OpenDB}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	databaseURL, err := oneRoundTripQueries(databaseURL)
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open("postgres", databaseURL)
+	connector, err := pq.NewConnector(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: open database: %w", unavailable(err))
+		// Not err itself: lib/pq may quote the connection string.
+		return nil, errors.New("postgres: the database URL is not valid")
 	}
+	db := sqlx.NewDb(o.openDB(connector), "postgres")
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: cannot reach the database: %w", unavailable(err))

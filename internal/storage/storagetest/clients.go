@@ -95,24 +95,28 @@ func clientCases() []testCase {
 			ctx := t.Context()
 			must(t, s.CreateClient(ctx, sampleClient("web")), "CreateClient")
 			u := storage.Client{
-				ID:                       "web",
-				SecretHash:               []byte{9, 9},
-				Name:                     "Renamed",
-				RedirectURIs:             []string{"https://new.example/cb"},
-				PostLogoutRedirectURIs:   []string{},
-				GrantTypes:               []string{"client_credentials"},
-				ResponseTypes:            []string{},
-				Scopes:                   []string{"api"},
-				Audience:                 []string{"https://other.example", "https://api.example"},
-				TokenEndpointAuthMethod:  storage.AuthMethodClientSecretPost,
-				FirstParty:               false,
-				IDTokenSignedResponseAlg: "",
-				AccessTokenLifespan:      time.Minute,
-				IDTokenLifespan:          2 * time.Minute,
-				RefreshTokenLifespan:     3 * time.Minute,
-				AuthCodeLifespan:         4 * time.Minute,
-				CreatedAt:                at(99 * time.Hour), // must be ignored
-				UpdatedAt:                at(time.Hour),
+				ID:                                 "web",
+				SecretHash:                         []byte{9, 9},
+				Name:                               "Renamed",
+				RedirectURIs:                       []string{"https://new.example/cb"},
+				PostLogoutRedirectURIs:             []string{},
+				GrantTypes:                         []string{"client_credentials"},
+				ResponseTypes:                      []string{},
+				Scopes:                             []string{"api"},
+				Audience:                           []string{"https://other.example", "https://api.example"},
+				TokenEndpointAuthMethod:            storage.AuthMethodClientSecretPost,
+				FirstParty:                         false,
+				IDTokenSignedResponseAlg:           "",
+				AccessTokenLifespan:                time.Minute,
+				IDTokenLifespan:                    2 * time.Minute,
+				RefreshTokenLifespan:               3 * time.Minute,
+				AuthCodeLifespan:                   4 * time.Minute,
+				CreatedAt:                          at(99 * time.Hour), // must be ignored
+				UpdatedAt:                          at(time.Hour),
+				JWKSURI:                            "https://web.example/jwks.json",
+				TokenEndpointAuthSigningAlg:        "ES256",
+				RequirePushedAuthorizationRequests: false,
+				AccessTokenFormat:                  storage.AccessTokenOpaque,
 			}
 			must(t, s.UpdateClient(ctx, u), "UpdateClient")
 			got, err := s.GetClient(ctx, "web")

@@ -37,8 +37,10 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"throttle", throttleCases()},
 		{"action_tokens", actionTokenCases()},
 		{"audit", auditCases()},
+		{"client_assertions", clientAssertionCases()},
 		{"mfa", mfaCases()},
 		{"webauthn_challenges", webauthnCases()},
+		{"connectors", connectorCases()},
 		{"backchannel", backchannelCases()},
 		{"registration", registrationCases()},
 		{"transactions", txCases()},
@@ -136,15 +138,18 @@ func sampleClient(id string) storage.Client {
 		IDTokenSignedResponseAlg: "ES256",
 		RequireMFA:               true,
 		// Odd nanoseconds: durations must round trip exactly.
-		AccessTokenLifespan:  5*time.Minute + 7,
-		IDTokenLifespan:      time.Hour,
-		RefreshTokenLifespan: 720 * time.Hour,
-		AuthCodeLifespan:     90 * time.Second,
-		CreatedAt:            at(0),
-		UpdatedAt:            at(time.Second),
-
-		BackchannelLogoutURI:             "https://" + id + ".example/backchannel-logout",
-		BackchannelLogoutSessionRequired: true,
+		AccessTokenLifespan:                5*time.Minute + 7,
+		IDTokenLifespan:                    time.Hour,
+		RefreshTokenLifespan:               720 * time.Hour,
+		AuthCodeLifespan:                   90 * time.Second,
+		CreatedAt:                          at(0),
+		UpdatedAt:                          at(time.Second),
+		JWKS:                               `{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+		TokenEndpointAuthSigningAlg:        "EdDSA",
+		RequirePushedAuthorizationRequests: true,
+		AccessTokenFormat:                  storage.AccessTokenJWT,
+		BackchannelLogoutURI:               "https://" + id + ".example/backchannel-logout",
+		BackchannelLogoutSessionRequired:   true,
 	}
 }
 

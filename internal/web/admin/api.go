@@ -52,6 +52,8 @@ type API struct {
 	clients  Clients
 	audit    Audit
 	logger   *slog.Logger
+	// connectors is nil until WithConnectors: no /connectors routes.
+	connectors Connectors
 	// regTokens serves /registration-tokens (nil: not mounted).
 	regTokens RegistrationTokens
 }
@@ -115,6 +117,8 @@ func (a *API) Register(g *echo.Group) {
 	a.registerRegistrationTokens(g)
 
 	g.GET("/openapi.json", serveOpenAPI)
+
+	a.registerConnectors(g)
 
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return writeError(c, http.StatusNotFound, "not_found", "no such admin API endpoint (or method)")

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,22 +25,34 @@ func toClientResponse(c storage.Client) adminapi.OAuthClient {
 	if alg == "" {
 		alg = keys.AlgRS256
 	}
-	return adminapi.OAuthClient{
-		ClientID:                 c.ID,
-		ClientName:               c.Name,
-		RedirectURIs:             nonNil(c.RedirectURIs),
-		PostLogoutRedirectURIs:   nonNil(c.PostLogoutRedirectURIs),
-		GrantTypes:               nonNil(c.GrantTypes),
-		ResponseTypes:            nonNil(c.ResponseTypes),
-		Scope:                    strings.Join(c.Scopes, " "),
-		TokenEndpointAuthMethod:  c.TokenEndpointAuthMethod,
-		FirstParty:               c.FirstParty,
-		IDTokenSignedResponseAlg: alg,
-		CreatedAt:                c.CreatedAt,
-
-		BackchannelLogoutURI:             c.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+	format := c.AccessTokenFormat
+	if format == "" {
+		format = storage.AccessTokenOpaque
 	}
+	out := adminapi.OAuthClient{
+		ClientID:                           c.ID,
+		ClientName:                         c.Name,
+		RedirectURIs:                       nonNil(c.RedirectURIs),
+		PostLogoutRedirectURIs:             nonNil(c.PostLogoutRedirectURIs),
+		GrantTypes:                         nonNil(c.GrantTypes),
+		ResponseTypes:                      nonNil(c.ResponseTypes),
+		Scope:                              strings.Join(c.Scopes, " "),
+		TokenEndpointAuthMethod:            c.TokenEndpointAuthMethod,
+		FirstParty:                         c.FirstParty,
+		IDTokenSignedResponseAlg:           alg,
+		JWKSURI:                            c.JWKSURI,
+		TokenEndpointAuthSigningAlg:        c.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  format,
+		Audience:                           nonNil(c.Audience),
+		BackchannelLogoutURI:               c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   c.BackchannelLogoutSessionRequired,
+		CreatedAt:                          c.CreatedAt,
+	}
+	if c.JWKS != "" {
+		out.JWKS = json.RawMessage(c.JWKS)
+	}
+	return out
 }
 
 func toUserResponse(u accounts.User) adminapi.User {
@@ -74,6 +87,14 @@ func param(c echo.Context, name string) string {
 	return v
 }
 
+// jsonText is a raw JSON member as text; null (or absent) is empty.
+func jsonText(m json.RawMessage) string {
+	if t := strings.TrimSpace(string(m)); t != "null" {
+		return t
+	}
+	return ""
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
@@ -87,18 +108,23 @@ func (a *API) createClient(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	client, secret, err := a.clients.Create(c.Request().Context(), clients.Registration{
-		Name:                     req.ClientName,
-		RedirectURIs:             req.RedirectURIs,
-		PostLogoutRedirectURIs:   req.PostLogoutRedirectURIs,
-		GrantTypes:               req.GrantTypes,
-		ResponseTypes:            req.ResponseTypes,
-		Scopes:                   strings.Fields(req.Scope),
-		TokenEndpointAuthMethod:  req.TokenEndpointAuthMethod,
-		FirstParty:               req.FirstParty,
-		IDTokenSignedResponseAlg: req.IDTokenSignedResponseAlg,
-
-		BackchannelLogoutURI:             req.BackchannelLogoutURI,
-		BackchannelLogoutSessionRequired: req.BackchannelLogoutSessionRequired,
+		Name:                               req.ClientName,
+		RedirectURIs:                       req.RedirectURIs,
+		PostLogoutRedirectURIs:             req.PostLogoutRedirectURIs,
+		GrantTypes:                         req.GrantTypes,
+		ResponseTypes:                      req.ResponseTypes,
+		Scopes:                             strings.Fields(req.Scope),
+		TokenEndpointAuthMethod:            req.TokenEndpointAuthMethod,
+		FirstParty:                         req.FirstParty,
+		IDTokenSignedResponseAlg:           req.IDTokenSignedResponseAlg,
+		JWKS:                               string(req.JWKS),
+		JWKSURI:                            req.JWKSURI,
+		TokenEndpointAuthSigningAlg:        req.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: req.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  req.AccessTokenFormat,
+		Audience:                           req.Audience,
+		BackchannelLogoutURI:               req.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   req.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return a.fail(c, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -38,6 +39,12 @@ func (a *API) fail(c echo.Context, err error) error {
 		return writeError(c, http.StatusBadRequest, "invalid_request", accErr.Error())
 	case errors.As(err, &clErr):
 		return writeError(c, http.StatusBadRequest, "invalid_request", clErr.Error())
+	case errors.Is(err, connectors.ErrInvalid):
+		return writeError(c, http.StatusBadRequest, "invalid_request", err.Error())
+	case errors.Is(err, connectors.ErrNotFound):
+		return writeError(c, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, connectors.ErrExists):
+		return writeError(c, http.StatusConflict, "invalid_request", err.Error())
 	case errors.Is(err, accounts.ErrBuiltinRole):
 		return writeError(c, http.StatusBadRequest, "invalid_request", err.Error())
 	case errors.Is(err, accounts.ErrUserNotFound), errors.Is(err, accounts.ErrRoleNotFound),

@@ -30,10 +30,21 @@ func (h *Handler) authorize(c echo.Context) error {
 	}
 	// Request objects are not supported; fosite would try to decode them
 	// before the redirect URI is known, so take them out and refuse them
-	// once errors can be sent back.
-	requestObject := takeRequestObjects(r.Form)
+	// once errors can be sent back. A pushed request's request_uri stays.
+	pushed, requestObject := h.takeRequestObjects(r.Form)
+	resourceAsAudience(r.Form)
 	ar, err := h.oauth.NewAuthorizeRequest(ctx, r)
-	if ok, page := h.redirectable(ar, r.Form, err); !ok {
+	// form is the request as made: for a pushed one, the parameters the
+	// client pushed (fosite merged them in and used the request_uri up).
+	form := r.Form
+	if pushed && ar != nil && ar.GetClient() != nil && ar.GetClient().GetID() != "" {
+		form = url.Values{}
+		for k, v := range ar.GetRequestForm() {
+			form[k] = v
+		}
+		form.Del("request_uri")
+	}
+	if ok, page := h.redirectable(ar, form, err); !ok {
 		return page(c)
 	}
 	if err != nil {
@@ -42,7 +53,11 @@ func (h *Handler) authorize(c echo.Context) error {
 	if requestObject != nil {
 		return h.authorizeError(ctx, c, ar, requestObject)
 	}
-	hintSubject, err := h.checkAuthorizeRequest(ctx, ar, r.Form)
+	if !pushed && (h.requirePAR || requiresPAR(ar.GetClient())) {
+		return h.authorizeError(ctx, c, ar, fosite.ErrInvalidRequest.WithHint(
+			"Authorization requests of this client must be pushed first: POST them to the pushed_authorization_request_endpoint and send the request_uri it answers."))
+	}
+	hintSubject, err := h.checkAuthorizeRequest(ctx, ar, form)
 	if err != nil {
 		return h.authorizeError(ctx, c, ar, err)
 	}
@@ -50,10 +65,10 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeError(ctx, c, ar, err)
 	}
 
-	prompt := strings.Fields(r.Form.Get("prompt"))
+	prompt := strings.Fields(form.Get("prompt"))
 	park := oauth.ParkRequest{
 		ClientID:        ar.GetClient().GetID(),
-		Form:            r.Form,
+		Form:            form,
 		RequestedScopes: []string(ar.GetRequestedScopes()),
 	}
 	bs, found, err := h.sessions.Current(r)
@@ -61,8 +76,8 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime}
-		if oauth.SatisfiesRequest(r.Form, h.now(), l, hintSubject) {
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, IDP: bs.IDP}
+		if oauth.SatisfiesRequest(form, h.now(), l, hintSubject) {
 			park.Login = &l
 		}
 	}
@@ -84,8 +99,10 @@ func (h *Handler) authorize(c echo.Context) error {
 				Subject:     park.Login.Subject,
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
+				AMR:         park.Login.AMR,
+				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
-				Nonce:       r.Form.Get("nonce"),
+				Nonce:       form.Get("nonce"),
 			}, park.RequestedScopes)
 		}
 		if slices.Contains(prompt, "none") {
@@ -229,6 +246,7 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
+	var how BrowserSession
 	if ch.SessionID != "" {
 		bs, found, err := h.sessions.Current(r)
 		if err != nil {
@@ -237,6 +255,9 @@ func (h *Handler) resume(c echo.Context) error {
 		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
+		}
+		if found {
+			how = bs
 		}
 	}
 
@@ -266,6 +287,8 @@ func (h *Handler) resume(c echo.Context) error {
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
+		AMR:         how.AMR,
+		IDP:         how.IDP,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)
@@ -344,16 +367,33 @@ func (h *Handler) recordSessionClient(ctx context.Context, fc fosite.Client, ses
 }
 
 // takeRequestObjects removes request and request_uri from the form and
-// returns the error to answer when one was there.
-func takeRequestObjects(form url.Values) error {
-	var err error
+// returns the error to answer when one was there. The request_uri of a
+// pushed request (RFC 9126) stays when PAR is on: the request is then the
+// pushed one, and every other parameter sent along (but client_id, which
+// must match) is dropped, as the pushed parameters alone count.
+func (h *Handler) takeRequestObjects(form url.Values) (pushed bool, err error) {
+	if h.par && !form.Has("request") && len(form["request_uri"]) == 1 && oauth.IsPushedRequestURI(form.Get("request_uri")) {
+		for k := range form {
+			if k != "client_id" && k != "request_uri" {
+				delete(form, k)
+			}
+		}
+		return true, nil
+	}
 	if form.Has("request_uri") {
-		err = fosite.ErrRequestURINotSupported.WithHint("request_uri is not supported.")
+		err = fosite.ErrRequestURINotSupported.WithHint("request_uri is supported only for pushed authorization requests.")
 	}
 	if form.Has("request") {
 		err = fosite.ErrRequestNotSupported.WithHint("Request objects are not supported.")
 	}
 	form.Del("request")
 	form.Del("request_uri")
-	return err
+	return false, err
+}
+
+// requiresPAR reports whether the client registered
+// require_pushed_authorization_requests.
+func requiresPAR(c fosite.Client) bool {
+	oc, ok := c.(*oauth.Client)
+	return ok && oc.RequirePushedAuthorizationRequests
 }

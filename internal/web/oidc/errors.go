@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 
+	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -55,7 +56,7 @@ func (h *Handler) authorizeErrorPage(c echo.Context, err error) error {
 		return h.errorPage(c, http.StatusServiceUnavailable, "temporarily_unavailable",
 			"The service cannot reach its database. Try again in a moment.")
 	}
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := oauth.LocalizeError(err)
 	status := rfc.CodeField
 	if status >= 500 {
 		h.logger.Error("authorization endpoint failed", "err", err, "debug", rfc.DebugField)

@@ -26,6 +26,8 @@ const (
 	PathUserinfo   = "/userinfo"
 	PathRevoke     = "/oauth2/revoke"
 	PathIntrospect = "/oauth2/introspect"
+	// PathPAR is the pushed authorization request endpoint (RFC 9126).
+	PathPAR = "/oauth2/par"
 	// DefaultLoginPath is where the authorization endpoint sends people to
 	// log in, with ?login_challenge=VALUE.
 	DefaultLoginPath = "/login"
@@ -42,6 +44,10 @@ type OAuth interface {
 	NewAccessResponse(ctx context.Context, ar fosite.AccessRequester) (fosite.AccessResponder, error)
 	WriteAccessError(ctx context.Context, rw http.ResponseWriter, ar fosite.AccessRequester, err error)
 	WriteAccessResponse(ctx context.Context, rw http.ResponseWriter, ar fosite.AccessRequester, resp fosite.AccessResponder)
+	NewPushedAuthorizeRequest(ctx context.Context, r *http.Request) (fosite.AuthorizeRequester, error)
+	NewPushedAuthorizeResponse(ctx context.Context, ar fosite.AuthorizeRequester, session fosite.Session) (fosite.PushedAuthorizeResponder, error)
+	WritePushedAuthorizeResponse(ctx context.Context, rw http.ResponseWriter, ar fosite.AuthorizeRequester, resp fosite.PushedAuthorizeResponder)
+	WritePushedAuthorizeError(ctx context.Context, rw http.ResponseWriter, ar fosite.AuthorizeRequester, err error)
 	NewRevocationRequest(ctx context.Context, r *http.Request) error
 	IntrospectToken(ctx context.Context, token string, use fosite.TokenUse, session fosite.Session, scope ...string) (fosite.TokenUse, fosite.AccessRequester, error)
 	NewIntrospectionRequest(ctx context.Context, r *http.Request, session fosite.Session) (fosite.IntrospectionResponder, error)
@@ -83,6 +89,10 @@ type BrowserSession struct {
 	ID       string
 	Subject  string
 	AuthTime time.Time
+	// AMR and IDP say how the session signed in (the `amr` and `idp`
+	// claims).
+	AMR []string
+	IDP string
 }
 
 // BrowserSessions finds the signed-in session of a request. The pages
@@ -132,8 +142,16 @@ type Options struct {
 	// RegistrationPath, when set, is the dynamic client registration
 	// endpoint (RFC 7591) discovery lists.
 	RegistrationPath string
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// PAR serves the pushed authorization request endpoint (the provider
+	// must compose fosite's par handler: oauth.Options.PAR); RequirePAR
+	// refuses authorization requests that were not pushed, for every
+	// client.
+	PAR, RequirePAR bool
+	// IntrospectionClients may introspect tokens issued to other clients
+	// (resource servers); every other client only its own.
+	IntrospectionClients []string
+	Logger               *slog.Logger
+	Now                  func() time.Time
 }
 
 // ErrorPages renders, in the product's own look, the page for an error that
@@ -151,19 +169,22 @@ type SessionClients interface {
 
 // Handler serves the protocol endpoints.
 type Handler struct {
-	issuer      string
-	oauth       OAuth
-	challenges  Challenges
-	keys        PublicKeys
-	jwksMaxAge  time.Duration
-	sessions    BrowserSessions
-	requireSess bool
-	loginPath   string
-	errorPages  ErrorPages
-	sessClients SessionClients
-	logger      *slog.Logger
-	now         func() time.Time
-	discovery   discovery
+	issuer          string
+	oauth           OAuth
+	challenges      Challenges
+	keys            PublicKeys
+	jwksMaxAge      time.Duration
+	sessions        BrowserSessions
+	requireSess     bool
+	loginPath       string
+	errorPages      ErrorPages
+	logger          *slog.Logger
+	now             func() time.Time
+	discovery       discovery
+	sessClients     SessionClients
+	par, requirePAR bool
+	// introspectors are the client ids that may introspect any token.
+	introspectors map[string]struct{}
 	// discoveryBody and jwksBody keep the encoded answers (renderOnce).
 	discoveryBody, jwksBody atomic.Pointer[rendered]
 }
@@ -173,11 +194,15 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{
 		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
 		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
-		errorPages: o.ErrorPages, sessClients: o.SessionClients,
+		errorPages: o.ErrorPages, par: o.PAR, requirePAR: o.RequirePAR, sessClients: o.SessionClients,
 		logger: o.Logger, now: o.Now,
 	}
 	if h.sessions == nil {
 		h.sessions = NoBrowserSessions{}
+	}
+	h.introspectors = make(map[string]struct{}, len(o.IntrospectionClients))
+	for _, id := range o.IntrospectionClients {
+		h.introspectors[id] = struct{}{}
 	}
 	if h.loginPath == "" {
 		h.loginPath = DefaultLoginPath
@@ -194,6 +219,10 @@ func New(o Options) (*Handler, error) {
 	d, err := discoveryDocument(o.Issuer, o.EndSessionPath)
 	if err != nil {
 		return nil, err
+	}
+	if o.PAR {
+		d.PushedAuthorizationRequestEndpoint = o.Issuer + PathPAR
+		d.RequirePushedAuthorizationRequests = o.RequirePAR
 	}
 	if o.RegistrationPath != "" {
 		d.RegistrationEndpoint = o.Issuer + o.RegistrationPath
@@ -217,4 +246,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST(PathUserinfo, h.userinfo)
 	e.POST(PathRevoke, h.revoke)
 	e.POST(PathIntrospect, h.introspect)
+	if h.par {
+		e.POST(PathPAR, h.pushAuthorize)
+	}
 }

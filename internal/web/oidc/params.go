@@ -35,14 +35,16 @@ var paramLimits = map[string]int{
 	"code_verifier":         256,
 	"code":                  512,
 	"refresh_token":         512,
-	"token":                 1024,
-	"token_type_hint":       32,
-	"grant_type":            64,
-	"response_type":         64,
-	"response_mode":         32,
-	"prompt":                64,
-	"max_age":               16,
-	"access_token":          1024,
+	// JWT access tokens (RFC 9068) are longer than opaque ones.
+	"token":           8192,
+	"token_type_hint": 32,
+	"grant_type":      64,
+	"response_type":   64,
+	"response_mode":   32,
+	"prompt":          64,
+	"max_age":         16,
+	"access_token":    8192,
+	"resource":        2048,
 }
 
 var errFormTooLarge = errors.New("the request is too large or malformed")
@@ -66,6 +68,15 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 		return errFormTooLarge
 	}
 	return nil
+}
+
+// resourceAsAudience reads an RFC 8707 resource indicator as the
+// requested audience fosite checks against the client's registered
+// audiences (it knows only the audience parameter).
+func resourceAsAudience(v url.Values) {
+	if r := v.Get("resource"); r != "" && !v.Has("audience") {
+		v.Set("audience", r)
+	}
 }
 
 // checkParams rejects repeated parameters (RFC 6749 §3.1: parameters MUST

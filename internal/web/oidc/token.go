@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -38,6 +39,8 @@ func (h *Handler) token(c echo.Context) error {
 		return h.accessError(ctx, c, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
 	}
 
+	resourceAsAudience(r.PostForm)
+	resourceAsAudience(r.Form)
 	ar, err := h.oauth.NewAccessRequest(ctx, r, oauth.NewSession())
 	if err != nil {
 		return h.accessError(ctx, c, ar, err)
@@ -66,6 +69,11 @@ func (h *Handler) token(c echo.Context) error {
 			}
 		}
 		sess.Subject = ar.GetClient().GetID()
+		// fosite checked the requested resources against the client's
+		// audiences but grants none: the token is for them.
+		for _, a := range ar.GetRequestedAudience() {
+			ar.GrantAudience(a)
+		}
 	case grant.ExactOne("refresh_token"):
 		// fosite v0.49 ignores the scope parameter of a refresh; RFC 6749
 		// §6 forbids widening, so refuse it rather than ignore it.
@@ -231,7 +239,7 @@ func (h *Handler) revoke(c echo.Context) error {
 	case unavailable(err), errors.Is(err, fosite.ErrTemporarilyUnavailable):
 		return h.jsonFailure(c, errorsJoinUnavailable(err))
 	}
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := oauth.LocalizeError(err)
 	if rfc.CodeField >= 500 {
 		return h.jsonFailure(c, err)
 	}
@@ -244,7 +252,8 @@ func (h *Handler) revoke(c echo.Context) error {
 // introspect handles POST /oauth2/introspect (RFC 7662). Only clients
 // authenticating with their secret (HTTP Basic) may ask: fosite would also
 // accept any access token as a credential, which would let every token
-// holder read every token.
+// holder read every token. A client sees its own tokens; only the
+// resource servers of Options.IntrospectionClients see every token.
 func (h *Handler) introspect(c echo.Context) error {
 	r := c.Request()
 	ctx := h.oauth.WithRequestCache(r.Context())
@@ -278,8 +287,30 @@ func (h *Handler) introspect(c echo.Context) error {
 		h.oauth.WriteIntrospectionError(ctx, c.Response(), err)
 		return nil
 	}
+	if resp.IsActive() && !h.mayIntrospect(r, resp.GetAccessRequester()) {
+		// Someone else's token: as inactive as an unknown one, so a
+		// client cannot even learn that the token exists.
+		resp = &fosite.IntrospectionResponse{Active: false}
+	}
 	h.oauth.WriteIntrospectionResponse(ctx, c.Response(), resp)
 	return nil
+}
+
+// mayIntrospect reports whether the authenticated caller may see the
+// token: a resource server named in --introspection-clients sees every
+// token, any other client only the tokens issued to it.
+func (h *Handler) mayIntrospect(r *http.Request, ar fosite.AccessRequester) bool {
+	user, _, _ := r.BasicAuth()
+	// fosite authenticated the caller with the form-decoded id (RFC 6749
+	// §2.3.1); an id that does not decode did not authenticate.
+	caller, err := url.QueryUnescape(user)
+	if err != nil || caller == "" {
+		return false
+	}
+	if _, ok := h.introspectors[caller]; ok {
+		return true
+	}
+	return ar != nil && ar.GetClient() != nil && ar.GetClient().GetID() == caller
 }
 
 // errorsJoinUnavailable makes fosite's bare temporarily_unavailable (it

@@ -42,6 +42,9 @@ var accountFlash = map[string]string{
 	"password-changed":  "Your password is changed. Your other sessions are signed out.",
 	"app-revoked":       "The app’s access is revoked. It has to ask you again before it can use your account.",
 	"sessions-ended":    "Your other sessions are signed out.",
+	"provider-linked":   "The provider is linked: you can sign in with it from now on.",
+	"provider-unlinked": "The provider is unlinked.",
+	"provider-last":     "That provider is your only way to sign in: set a password or link another provider before unlinking it.",
 }
 
 // homeFlash are the outcomes the start page reports.
@@ -116,6 +119,18 @@ func (h *Handler) accountPage(c echo.Context, s storage.Session) (render.Account
 		Name:          u.Name,
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
+	}
+	if h.cfg.Connectors != nil {
+		providers, err := h.cfg.Connectors.Providers(ctx, u.ID)
+		if err != nil {
+			return render.AccountPage{}, err
+		}
+		for _, p := range providers {
+			page.Providers = append(page.Providers, render.AccountProvider{
+				ID: p.ConnectorID, Name: p.Name, Email: p.Email, Linked: p.Linked, LinkedAt: p.LinkedAt,
+				LinkURL: "/connectors/" + url.PathEscape(p.ConnectorID) + "/start?link=1",
+			})
+		}
 	}
 	for _, a := range apps {
 		page.Apps = append(page.Apps, render.AccountApp{

@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -121,6 +122,10 @@ func (h *Handler) login(c echo.Context) error {
 	}
 	// Any answer below that shows the form again lets it end at the app.
 	h.allowClientTargets(ctx, c, ch.ClientID)
+	if h.passwordLoginOff(ctx) {
+		page.Error = "Sign in with one of the providers below."
+		return h.renderLogin(c, http.StatusForbidden, page)
+	}
 	if len(username) > 320 {
 		username = username[:320]
 		page.Username = ""
@@ -237,6 +242,12 @@ func (h *Handler) login(c echo.Context) error {
 	return h.afterLogin(c, value, ch, user.ID)
 }
 
+// passwordLoginOff: the operator turned password sign-in off and a
+// connector is there instead.
+func (h *Handler) passwordLoginOff(ctx context.Context) bool {
+	return h.cfg.HidePasswordLogin && len(h.connectorButtons(ctx, "", "")) > 0
+}
+
 // msgBusy asks to try again when too many passwords are being checked.
 const msgBusy = "Too many people are signing in right now. Wait a few seconds, then try again."
 
@@ -315,6 +326,8 @@ func orUnknown(userID string) string {
 // pages that are on: a forgotten password, and sign-up (which carries the
 // app's sign-in along).
 func (h *Handler) renderLogin(c echo.Context, status int, page render.LoginPage) error {
+	page.Connectors = h.connectorButtons(c.Request().Context(), page.Challenge, page.ReturnTo)
+	page.HidePassword = h.cfg.HidePasswordLogin && len(page.Connectors) > 0
 	if h.cfg.Recovery != nil {
 		page.ForgotPasswordURL = ForgotPasswordPath
 	}

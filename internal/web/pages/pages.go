@@ -74,6 +74,12 @@ type Config struct {
 	Recovery Recovery
 	// Account serves /account; nil leaves it out.
 	Account AccountSettings
+	// Connectors offers sign-in through upstream identity providers; nil
+	// offers none.
+	Connectors Connectors
+	// HidePasswordLogin leaves the password form off the login page (and
+	// refuses password logins) while any connector is enabled.
+	HidePasswordLogin bool
 	// IsAdmin, when set, decides whether the header links to the admin
 	// console for the signed-in user.
 	IsAdmin func(ctx context.Context, userID string) bool
@@ -154,6 +160,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST(LogoutPath, h.logoutPost)
 	e.GET("/static/:name", h.static)
 	h.registerSelfService(e)
+	h.registerConnectors(e)
 }
 
 // CSRF is the pages' CSRF middleware, for other handlers on the same

@@ -104,6 +104,13 @@ type Metadata struct {
 	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg,omitempty"`
 	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
 	BackchannelLogoutSessionRequired bool     `json:"backchannel_logout_session_required,omitempty"`
+	// private_key_jwt (RFC 7523) and PAR (RFC 9126). audience is not
+	// taken from strangers: it names the resource servers that accept the
+	// client's tokens.
+	JWKS                               json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                            string          `json:"jwks_uri,omitempty"`
+	TokenEndpointAuthSigningAlg        string          `json:"token_endpoint_auth_signing_alg,omitempty"`
+	RequirePushedAuthorizationRequests bool            `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 func (m Metadata) registration() clients.Registration {
@@ -118,11 +125,16 @@ func (m Metadata) registration() clients.Registration {
 		IDTokenSignedResponseAlg:         m.IDTokenSignedResponseAlg,
 		BackchannelLogoutURI:             m.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: m.BackchannelLogoutSessionRequired,
+		JWKS:                             string(m.JWKS),
+		JWKSURI:                          m.JWKSURI,
+		TokenEndpointAuthSigningAlg:      m.TokenEndpointAuthSigningAlg,
+
+		RequirePushedAuthorizationRequests: m.RequirePushedAuthorizationRequests,
 	}
 }
 
 func (h *Handler) metadata(c storage.Client) Metadata {
-	return Metadata{
+	m := Metadata{
 		ClientID:                         c.ID,
 		ClientIDIssuedAt:                 c.CreatedAt.Unix(),
 		RegistrationClientURI:            h.o.Issuer + Path + "/" + c.ID,
@@ -136,7 +148,15 @@ func (h *Handler) metadata(c storage.Client) Metadata {
 		IDTokenSignedResponseAlg:         c.IDTokenSignedResponseAlg,
 		BackchannelLogoutURI:             c.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
+		JWKSURI:                          c.JWKSURI,
+		TokenEndpointAuthSigningAlg:      c.TokenEndpointAuthSigningAlg,
+
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
 	}
+	if c.JWKS != "" {
+		m.JWKS = json.RawMessage(c.JWKS)
+	}
+	return m
 }
 
 func nonNil(s []string) []string {

@@ -129,6 +129,20 @@ type AccountPage struct {
 	Sessions []AccountSession
 	// OtherSessions counts the sessions that are not Current.
 	OtherSessions int
+	// Providers are the upstream identity providers: linked ones (with
+	// an unlink form) and enabled ones that may be linked.
+	Providers []AccountProvider
+}
+
+// AccountProvider is one upstream provider on the account page.
+type AccountProvider struct {
+	ID       string
+	Name     string
+	Email    string
+	Linked   bool
+	LinkedAt time.Time
+	// LinkURL starts linking (when not Linked).
+	LinkURL string
 }
 
 // Message renders a MessagePage with status.

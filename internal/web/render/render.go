@@ -74,6 +74,29 @@ type LoginPage struct {
 	// (empty: not offered).
 	ForgotPasswordURL string
 	RegisterURL       string
+	// Connectors are the upstream providers offered ("Continue with …").
+	Connectors []ConnectorButton
+	// HidePassword leaves the password form out (connectors only).
+	HidePassword bool
+}
+
+// ConnectorButton is one upstream provider on the login page.
+type ConnectorButton struct {
+	Name    string
+	IconURL string
+	// Href starts the sign-in there (carries the login challenge).
+	Href string
+}
+
+// LinkPage asks for an existing account's password before linking an
+// upstream identity with the same e-mail to it.
+type LinkPage struct {
+	Common
+	ConnectorName string
+	Email         string
+	Error         string
+	// CancelURL goes back to the sign-in.
+	CancelURL string
 }
 
 // Scope is one requested scope in plain words.
@@ -154,6 +177,9 @@ type view struct {
 	Width string
 	// Nav is the admin console's section navigation (empty elsewhere).
 	Nav []navLink
+	// Refresh, when set, is a Signet path the page moves on to at once
+	// (meta refresh: no script needed).
+	Refresh string
 }
 
 type navLink struct {
@@ -172,7 +198,8 @@ type Renderer struct {
 
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
 	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
-	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit"}
+	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit",
+	"connector_link"}
 
 // New parses the embedded templates and checks the branding.
 func New(b Branding) (*Renderer, error) {
@@ -243,6 +270,25 @@ func (r *Renderer) Login(w http.ResponseWriter, status int, p LoginPage) error {
 		title = "Sign in to " + p.ClientName
 	}
 	return r.render(w, status, "login", title, p.Common, p)
+}
+
+// ConnectorLink renders the page that links an upstream identity to an
+// existing account after its password.
+func (r *Renderer) ConnectorLink(w http.ResponseWriter, status int, p LinkPage) error {
+	return r.render(w, status, "connector_link", "Link your "+p.ConnectorName+" account", p.Common, p)
+}
+
+// Continue renders a page that moves on to next (a path on Signet) at
+// once, with a link for browsers that do not. It ends a chain of
+// redirects that began with another site's form: browsers hold every hop
+// of such a chain to that form's CSP form-action, which knows only the
+// first hop back here.
+func (r *Renderer) Continue(w http.ResponseWriter, common Common, next string) error {
+	return r.renderView(w, http.StatusOK, "message", view{
+		Title: "Signing you in", Common: common, Refresh: next,
+		Data: MessagePage{Common: common, Kind: MessageInfo, Heading: "Signing you in…",
+			Links: []Link{{Href: next, Text: "Continue", Primary: true}}},
+	})
 }
 
 // Consent renders the consent page.
