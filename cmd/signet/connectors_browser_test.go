@@ -335,6 +335,15 @@ func TestBrowserConnectorLinking(t *testing.T) {
 	if _, err := f.identity(daveUp); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("identity still linked after unlink: %v", err)
 	}
+
+	// Link again from the account page: the upstream session is still on,
+	// so the upstream answers at once.
+	b.submit(`form[action="/account/connectors/link"] button`)
+	settle(b)
+	b.expectText("The provider is linked")
+	if link, err := f.identity(daveUp); err != nil || link.UserID != dave.ID {
+		t.Fatalf("identity after linking from the account page: %+v, %v", link, err)
+	}
 }
 
 // TestBrowserConnectorLastWayIn: a user made by an upstream sign-in has no

@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 		newClientsCmd(),
 		newUsersCmd(),
 		newRolesCmd(),
+		newConnectorsCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
 		newRegistrationTokensCmd(),

@@ -41,6 +41,7 @@ func startAdminAPI(t *testing.T, edits ...func(*config.Config)) storage.Store {
 		store:  store,
 		logger: slog.New(slog.DiscardHandler),
 		now:    time.Now,
+		secret: []byte(testSecret),
 	}
 	acc, err := newAccounts(d)
 	if err != nil {

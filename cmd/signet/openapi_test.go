@@ -130,6 +130,9 @@ func adminAPIDriver(api *openAPIClient) {
 	if cl.ClientSecret == "" {
 		api.t.Error("a confidential client was created without a secret")
 	}
+	api.call("POST", "/admin/clients", adminapi.ClientRegistration{ClientName: "API consumer",
+		RedirectURIs: []string{"https://app.example.com/cb"}, AccessTokenFormat: "jwt",
+		Audience: []string{"https://api.example.com"}, RequirePushedAuthorizationRequests: true}, http.StatusCreated)
 	api.call("POST", "/admin/clients", adminapi.ClientRegistration{ClientName: "Bad",
 		RedirectURIs: []string{"javascript:alert(1)"}}, http.StatusBadRequest)
 	api.call("GET", "/admin/clients", nil, http.StatusOK)

@@ -25,8 +25,8 @@ type testServer struct {
 	AdminURL  string
 	Store     storage.Store
 	Deps      serverDeps
-	// Admin is the admin listener's handler, every route registered.
-	Admin *echo.Echo
+	// Public and Admin are the listeners' handlers, every route registered.
+	Public, Admin *echo.Echo
 	// Clock is the server's clock; tests move it with Advance.
 	Clock *testClock
 	// Stop shuts the server down and waits for it (also run at cleanup).
@@ -82,7 +82,7 @@ func startTestServer(t testing.TB, opts ...testServerOption) *testServer {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan serverDeps, 1)
-	var adminEcho *echo.Echo
+	var publicEcho, adminEcho *echo.Echo
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, cfg, logger, serveHooks{
@@ -91,7 +91,7 @@ func startTestServer(t testing.TB, opts ...testServerOption) *testServer {
 			publicListener: publicLn,
 			adminListener:  adminLn,
 			started:        func(_, _ string, d serverDeps) { ready <- d },
-			routes:         func(_, admin *echo.Echo) { adminEcho = admin },
+			routes:         func(public, admin *echo.Echo) { publicEcho, adminEcho = public, admin },
 		})
 	}()
 	ts := &testServer{
@@ -102,7 +102,7 @@ func startTestServer(t testing.TB, opts ...testServerOption) *testServer {
 	select {
 	case d := <-ready:
 		ts.Deps = d
-		ts.Admin = adminEcho
+		ts.Public, ts.Admin = publicEcho, adminEcho
 		ts.Store = d.store
 	case err := <-done:
 		cancel()

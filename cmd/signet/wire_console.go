@@ -8,6 +8,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/console"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -17,11 +18,12 @@ import (
 // renderer, the same browser sessions, the same CSRF middleware (one
 // cookie, one rejection page), the same accounts service and audit log.
 type consoleDeps struct {
-	render   *render.Renderer
-	sessions *sessions.Manager
-	csrf     echo.MiddlewareFunc
-	accounts *accounts.Service
-	audit    *audit.Service
+	render     *render.Renderer
+	sessions   *sessions.Manager
+	csrf       echo.MiddlewareFunc
+	accounts   *accounts.Service
+	audit      *audit.Service
+	connectors *connectors.Service
 }
 
 // registerConsole mounts the admin console under /admin on the public
@@ -37,6 +39,7 @@ func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
 		Logger:      d.logger,
 		Secure:      d.cfg.IssuerIsHTTPS(),
 		AccountLink: true,
+		Connectors:  cd.connectors,
 	})
 	if err != nil {
 		return fmt.Errorf("console: %w", err)

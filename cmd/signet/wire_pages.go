@@ -57,7 +57,7 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		return fmt.Errorf("pages: %w", err)
 	}
 	h.Register(public)
-	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au})
+	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au, connectors: svc.connectors})
 }
 
 // deviceCookieInfo names the device cookie's key among those derived from

@@ -562,10 +562,10 @@ func usernameFrom(ident Identity) string {
 		cand, _, _ = strings.Cut(ident.Email, "@")
 	}
 	cand = unsafeUsername.ReplaceAllString(cand, "-")
-	cand = strings.TrimLeft(cand, "._-")
 	if len(cand) > 59 {
 		cand = cand[:59]
 	}
+	cand = strings.Trim(cand, "._-")
 	if cand == "" {
 		cand = "user"
 	}

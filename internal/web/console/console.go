@@ -46,6 +46,9 @@ type Config struct {
 	Secure bool
 	// AccountLink shows the link to the account page in the header.
 	AccountLink bool
+	// Connectors manages upstream identity providers; nil leaves the
+	// page out.
+	Connectors Connectors
 	// ClientIP names the address audit events record; default: the Echo
 	// instance's IPExtractor, or the connection's address.
 	ClientIP func(*http.Request) string
@@ -104,6 +107,8 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/clients/:id/delete", h.deleteClient)
 
 	g.GET("/audit", h.audit)
+
+	h.registerConnectors(g)
 
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return h.notFound(c, "There is no such page in the console.")
@@ -190,15 +195,19 @@ func (h *Handler) takeFlash(c echo.Context) string {
 
 // flashMessages are the outcomes the console reports after a change.
 var flashMessages = map[string]string{
-	"roles-saved":    "The roles are saved. Apps see them at the next refresh or sign-in.",
-	"user-disabled":  "The account is disabled. Its sessions are ended and its tokens revoked.",
-	"user-enabled":   "The account is enabled again.",
-	"email-verified": "The e-mail address is marked as verified.",
-	"reset-sent":     "A password reset link is on its way.",
-	"signed-out":     "The user is signed out everywhere, and every token of their apps is revoked.",
-	"role-created":   "The role is created.",
-	"role-deleted":   "The role is deleted, and no user holds it any more.",
-	"client-deleted": "The client is deleted. Its tokens no longer work.",
+	"roles-saved":        "The roles are saved. Apps see them at the next refresh or sign-in.",
+	"user-disabled":      "The account is disabled. Its sessions are ended and its tokens revoked.",
+	"user-enabled":       "The account is enabled again.",
+	"email-verified":     "The e-mail address is marked as verified.",
+	"reset-sent":         "A password reset link is on its way.",
+	"signed-out":         "The user is signed out everywhere, and every token of their apps is revoked.",
+	"role-created":       "The role is created.",
+	"role-deleted":       "The role is deleted, and no user holds it any more.",
+	"client-deleted":     "The client is deleted. Its tokens no longer work.",
+	"connector-created":  "The sign-in provider is added. Register its redirect URL at the provider.",
+	"connector-enabled":  "The sign-in provider is on the login page.",
+	"connector-disabled": "The sign-in provider is off the login page.",
+	"connector-deleted":  "The sign-in provider is deleted, and everyone linked through it is unlinked.",
 }
 
 // fail answers an unexpected error: details to the log, a generic page to

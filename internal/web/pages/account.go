@@ -128,7 +128,6 @@ func (h *Handler) accountPage(c echo.Context, s storage.Session) (render.Account
 		for _, p := range providers {
 			page.Providers = append(page.Providers, render.AccountProvider{
 				ID: p.ConnectorID, Name: p.Name, Email: p.Email, Linked: p.Linked, LinkedAt: p.LinkedAt,
-				LinkURL: "/connectors/" + url.PathEscape(p.ConnectorID) + "/start?link=1",
 			})
 		}
 	}

@@ -33,6 +33,8 @@ const (
 	ConnectorLinkPath = "/connectors/link"
 	// AccountUnlinkPath unlinks a provider from the account page.
 	AccountUnlinkPath = "/account/connectors/unlink"
+	// AccountLinkPath starts linking a provider from the account page.
+	AccountLinkPath = "/account/connectors/link"
 )
 
 // Cookies of the upstream sign-in: sealed, HttpOnly, only sent to
@@ -67,6 +69,7 @@ func (h *Handler) registerConnectors(e *echo.Echo) {
 	e.POST(ConnectorLinkPath, h.connectorLink, h.csrf)
 	if h.cfg.Account != nil {
 		e.POST(AccountUnlinkPath, h.accountForm("", false, h.unlinkProvider), h.csrf)
+		e.POST(AccountLinkPath, h.accountForm("", false, h.linkProvider), h.csrf)
 	}
 }
 
@@ -112,8 +115,7 @@ func (h *Handler) clearUpstreamCookie(c echo.Context, name string) {
 	})
 }
 
-// connectorStart sends the browser to the upstream. ?link=1 from the
-// account page links the upstream account to the signed-in person.
+// connectorStart sends the browser to the upstream to sign in.
 func (h *Handler) connectorStart(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -125,16 +127,6 @@ func (h *Handler) connectorStart(c echo.Context) error {
 		if _, err := h.cfg.Challenges.Challenge(ctx, f.Challenge); err != nil {
 			return h.badChallenge(c, err)
 		}
-	}
-	if c.QueryParam("link") != "" {
-		s, err := h.current(c)
-		if err != nil {
-			return h.fail(c, err)
-		}
-		if s == nil {
-			return toLogin(c)
-		}
-		f.LinkUser, f.Challenge, f.ReturnTo = s.UserID, "", ""
 	}
 	authURL, sealed, err := h.cfg.Connectors.Begin(ctx, id, f)
 	if err != nil {
@@ -336,6 +328,21 @@ func (h *Handler) connectorLink(c echo.Context) error {
 	}
 	return h.upstreamSession(c, u.ID, p.Connector, []string{"fed", "pwd"}, p.Challenge, p.ReturnTo, p.Remember,
 		map[string]string{"connector": p.Connector, "linked": "true"})
+}
+
+// linkProvider is the account page's "Link": a form with the CSRF token,
+// not a link, so no other site can start linking an upstream account (one
+// it signed the browser in to, say) to the signed-in person's. The page it
+// answers moves on to the upstream: a redirect would be held to the
+// page's CSP form-action, which names no upstream.
+func (h *Handler) linkProvider(c echo.Context, ctx context.Context, s storage.Session) (string, string, error) {
+	id := c.FormValue("connector")
+	authURL, sealed, err := h.cfg.Connectors.Begin(ctx, id, connectors.Flow{LinkUser: s.UserID})
+	if err != nil {
+		return "", "", h.upstreamFailed(c, id, s.UserID, err)
+	}
+	h.setUpstreamCookie(c, flowCookie, sealed)
+	return "", "", h.cfg.Render.Continue(c.Response(), h.common(c, &s), authURL)
 }
 
 // unlinkProvider is the account page's "Unlink".

@@ -141,8 +141,6 @@ type AccountProvider struct {
 	Email    string
 	Linked   bool
 	LinkedAt time.Time
-	// LinkURL starts linking (when not Linked).
-	LinkURL string
 }
 
 // Message renders a MessagePage with status.

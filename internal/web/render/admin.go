@@ -7,16 +7,18 @@ import (
 
 // Sections of the admin console, for its navigation.
 const (
-	AdminUsers   = "users"
-	AdminRoles   = "roles"
-	AdminClients = "clients"
-	AdminAudit   = "audit"
+	AdminUsers      = "users"
+	AdminRoles      = "roles"
+	AdminClients    = "clients"
+	AdminAudit      = "audit"
+	AdminConnectors = "connectors"
 )
 
 var adminSections = []navLink{
 	{Href: "/admin/users", Text: "Users"},
 	{Href: "/admin/roles", Text: "Roles"},
 	{Href: "/admin/clients", Text: "Clients"},
+	{Href: "/admin/connectors", Text: "Sign-in providers"},
 	{Href: "/admin/audit", Text: "Audit log"},
 }
 
@@ -191,4 +193,41 @@ func (r *Renderer) AdminClientCreated(w http.ResponseWriter, status int, p Admin
 // AdminAudit renders the audit log.
 func (r *Renderer) AdminAudit(w http.ResponseWriter, status int, p AdminAuditPage) error {
 	return r.admin(w, status, "admin_audit", AdminAudit, "Audit log", p.Common, p)
+}
+
+// AdminConnector is an upstream identity provider as the console lists it.
+type AdminConnector struct {
+	ID          string
+	Type        string
+	Name        string
+	Enabled     bool
+	ClientID    string
+	HasSecret   bool
+	Config      string
+	RoleRules   []string
+	DefaultRole string
+	RedirectURL string
+}
+
+// AdminConnectorForm re-fills the form creating a connector (never the
+// secret).
+type AdminConnectorForm struct {
+	ID, Type, Name, IconURL, ClientID   string
+	Issuer, Scopes, HostedDomains, Orgs string
+	RoleRules, DefaultRole              string
+	LoadTeams, TrustEmail               bool
+}
+
+// AdminConnectorsPage lists connectors and has the form adding one.
+type AdminConnectorsPage struct {
+	Common
+	Flash      string
+	Error      string
+	Connectors []AdminConnector
+	Form       AdminConnectorForm
+}
+
+// AdminConnectors renders the sign-in providers page.
+func (r *Renderer) AdminConnectors(w http.ResponseWriter, status int, p AdminConnectorsPage) error {
+	return r.admin(w, status, "admin_connectors", AdminConnectors, "Sign-in providers", p.Common, p)
 }

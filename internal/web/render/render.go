@@ -199,7 +199,7 @@ type Renderer struct {
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
 	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
 	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit",
-	"connector_link"}
+	"connector_link", "admin_connectors"}
 
 // New parses the embedded templates and checks the branding.
 func New(b Branding) (*Renderer, error) {
@@ -278,11 +278,10 @@ func (r *Renderer) ConnectorLink(w http.ResponseWriter, status int, p LinkPage) 
 	return r.render(w, status, "connector_link", "Link your "+p.ConnectorName+" account", p.Common, p)
 }
 
-// Continue renders a page that moves on to next (a path on Signet) at
-// once, with a link for browsers that do not. It ends a chain of
-// redirects that began with another site's form: browsers hold every hop
-// of such a chain to that form's CSP form-action, which knows only the
-// first hop back here.
+// Continue renders a page that moves on to next at once, with a link for
+// browsers that do not. It ends a chain of redirects that began with a
+// form: browsers hold every hop of such a chain to that form's CSP
+// form-action (another site's, or ours, which names no upstream).
 func (r *Renderer) Continue(w http.ResponseWriter, common Common, next string) error {
 	return r.renderView(w, http.StatusOK, "message", view{
 		Title: "Signing you in", Common: common, Refresh: next,
