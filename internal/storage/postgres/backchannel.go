@@ -10,10 +10,23 @@ import (
 )
 
 // RecordSessionClient notes that the client received tokens in the
-// session; ErrNotFound (foreign key) when either is missing.
+// session. It checks that both exist rather than letting the foreign keys
+// refuse the row: inside the caller's transaction (the authorization
+// endpoint's) a refused INSERT would abort it, and a session that ended
+// meanwhile is an expected race.
 func (s *Store) RecordSessionClient(ctx context.Context, sessionID, clientID string, at time.Time) error {
-	_, err := s.write(ctx, `INSERT INTO session_clients (session_id, client_id, created_at)
-		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, sessionID, clientID, at)
+	n, err := s.write(ctx, `INSERT INTO session_clients (session_id, client_id, created_at)
+		SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+			AND EXISTS (SELECT 1 FROM clients WHERE id = $2)
+		ON CONFLICT DO NOTHING`, sessionID, clientID, at)
+	if err == nil && n == 0 {
+		var both bool
+		err = s.get(ctx, &both, `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = $1)
+			AND EXISTS (SELECT 1 FROM clients WHERE id = $2)`, sessionID, clientID)
+		if err == nil && !both {
+			err = storage.ErrNotFound
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("record client %q of session %q: %w", clientID, sessionID, mapErr(err))
 	}
