@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
 
 	"github.com/signet-idp/signet/internal/adminclient"
 	"github.com/signet-idp/signet/internal/clients"
@@ -154,7 +155,7 @@ func newFederation(t *testing.T, downOpts ...testServerOption) *federation {
 	if err != nil {
 		t.Fatalf("create connector: %v", err)
 	}
-	f.app = newBrowserRP(t, f.down, "App", true)
+	f.app = withOfflineAccess(newBrowserRP(t, f.down, "App", true))
 	return f
 }
 
@@ -255,6 +256,15 @@ func TestBrowserConnectorJITSignIn(t *testing.T) {
 	}
 	if !slices.Contains(c.Roles, "staff") || !slices.Contains(c.Roles, "user") {
 		t.Fatalf("roles %v, want staff (mapped from ops) and user (default)", c.Roles)
+	}
+	// A refreshed ID token still says how the session signed in.
+	tok, err := f.app.oauth.TokenSource(context.Background(), &oauth2.Token{RefreshToken: res.Token.RefreshToken}).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if rc := claimsOf(t, raw); rc.IDP != "corp" || !slices.Equal(rc.AMR, []string{"fed"}) || rc.Subject != c.Subject {
+		t.Fatalf("refreshed ID token claims %+v, want idp corp and amr [fed]", rc)
 	}
 	link, err := f.identity(carolUp)
 	if err != nil {

@@ -45,6 +45,7 @@ func newRootCmd() *cobra.Command {
 		newRegistrationTokensCmd(),
 		newBenchCmd(),
 		newVersionCmd(),
+		newHealthcheckCmd(),
 	)
 	return root
 }

@@ -1,10 +1,20 @@
 package main
 
 import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,7 +25,9 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/signet-idp/signet/internal/adminapi"
 	"github.com/signet-idp/signet/internal/adminclient"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/config"
@@ -481,4 +493,273 @@ func TestProtocolE2EJWTAccessTokens(t *testing.T) {
 			t.Fatalf("format %q, token %q", plain.client.AccessTokenFormat, tok.AccessToken)
 		}
 	})
+}
+
+// clientKey is one private key of a private_key_jwt client.
+type clientKey struct {
+	alg jose.SignatureAlgorithm
+	kid string
+	key crypto.Signer
+}
+
+func newClientKeys(t *testing.T) []clientKey {
+	t.Helper()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []clientKey{{jose.RS256, "rs", rsaKey}, {jose.ES256, "es", ecKey}, {jose.EdDSA, "ed", edKey}}
+}
+
+// publicJWKS is the public key set of keys, as a client registers or
+// publishes it.
+func publicJWKS(t *testing.T, keys ...clientKey) []byte {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	for _, k := range keys {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.key.Public(), KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"})
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// assertion signs a client assertion (RFC 7523) for clientID to aud.
+func assertion(t *testing.T, k clientKey, clientID, aud string, exp time.Duration) string {
+	t.Helper()
+	sg, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.key, KeyID: k.kid}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	raw, err := josejwt.Signed(sg).Claims(josejwt.Claims{
+		Issuer: clientID, Subject: clientID, Audience: josejwt.Audience{aud}, ID: "jti-" + randomName() + randomName(),
+		IssuedAt: josejwt.NewNumericDate(now), Expiry: josejwt.NewNumericDate(now.Add(exp)),
+	}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func assertionParams(a string) url.Values {
+	return url.Values{"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {a}}
+}
+
+// ccWithAssertion runs client_credentials (x/oauth2) authenticated by a.
+func ccWithAssertion(x *e2e, clientID, a string) (*oauth2.Token, error) {
+	cfg := &clientcredentials.Config{ClientID: clientID, TokenURL: x.provider.Endpoint().TokenURL,
+		AuthStyle: oauth2.AuthStyleInParams, EndpointParams: assertionParams(a)}
+	return cfg.Token(x.ctx)
+}
+
+// TestProtocolE2EPrivateKeyJWT: RFC 7523 client authentication with keys
+// published at a jwks_uri (fetched through the outbound policy, loopback
+// allowed here) or registered inline; RS256, ES256 and EdDSA assertions
+// are accepted at the token and PAR endpoints, a replayed assertion is
+// refused (also by another replica on the same database), and so is one
+// signed with a key the client did not publish, or naming another
+// audience, or of another algorithm than the client registered.
+func TestProtocolE2EPrivateKeyJWT(t *testing.T) {
+	keys := newClientKeys(t)
+	jwksSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(publicJWKS(t, keys...))
+	}))
+	defer jwksSrv.Close()
+	x := newE2E(t, func(c *config.Config) { c.OutboundAllowCIDRs = []string{"127.0.0.0/8"} })
+	var d map[string]any
+	if err := x.provider.Claims(&d); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(d["token_endpoint_auth_methods_supported"].([]any), any("private_key_jwt")) ||
+		len(d["token_endpoint_auth_signing_alg_values_supported"].([]any)) != 3 {
+		t.Fatalf("discovery: %v %v", d["token_endpoint_auth_methods_supported"], d["token_endpoint_auth_signing_alg_values_supported"])
+	}
+	tokenURL := x.provider.Endpoint().TokenURL
+	u := x.newUser("user")
+	byURI := x.newRP(adminclient.ClientRegistration{TokenEndpointAuthMethod: "private_key_jwt", JWKSURI: jwksSrv.URL,
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"}})
+	if byURI.client.ClientSecret != "" || byURI.client.JWKSURI != jwksSrv.URL {
+		t.Fatalf("registered: %+v", byURI.client)
+	}
+	inline := x.newRP(adminclient.ClientRegistration{TokenEndpointAuthMethod: "private_key_jwt", JWKS: publicJWKS(t, keys[2]),
+		TokenEndpointAuthSigningAlg: "EdDSA", GrantTypes: []string{"client_credentials"}, RedirectURIs: []string{}})
+
+	for _, k := range keys {
+		t.Run("client_credentials "+string(k.alg), func(t *testing.T) {
+			if _, err := ccWithAssertion(x, byURI.client.ClientID, assertion(t, k, byURI.client.ClientID, tokenURL, 5*time.Minute)); err != nil {
+				t.Fatalf("assertion refused: %v", err)
+			}
+		})
+	}
+	t.Run("code flow", func(t *testing.T) {
+		byURI.conf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		code, f, _ := byURI.code(u)
+		a := assertion(t, keys[1], byURI.client.ClientID, tokenURL, time.Minute)
+		tok, err := byURI.conf.Exchange(x.ctx, code, oauth2.VerifierOption(f.verifier),
+			oauth2.SetAuthURLParam("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+			oauth2.SetAuthURLParam("client_assertion", a))
+		if err != nil {
+			t.Fatalf("exchange: %v", err)
+		}
+		byURI.verify(tok)
+		// PAR authenticates the same way (aud: the issuer).
+		form := url.Values{"client_id": {byURI.client.ClientID}, "response_type": {"code"}, "redirect_uri": {rpRedirect},
+			"scope": {"openid"}, "state": {"state-par-pkjwt"}, "code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())},
+			"code_challenge_method": {"S256"}}
+		for k, v := range assertionParams(assertion(t, keys[0], byURI.client.ClientID, x.ts.PublicURL, time.Minute)) {
+			form[k] = v
+		}
+		if st, body, _ := byURI.post("/oauth2/par", form, false); st != http.StatusCreated {
+			t.Fatalf("PAR with an assertion: %d %v", st, body)
+		}
+	})
+	t.Run("replay", func(t *testing.T) {
+		a := assertion(t, keys[0], byURI.client.ClientID, tokenURL, 5*time.Minute)
+		if _, err := ccWithAssertion(x, byURI.client.ClientID, a); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ccWithAssertion(x, byURI.client.ClientID, a)
+		wantRetrieveError(t, err, http.StatusUnauthorized, "invalid_client")
+		// Another replica on the same database knows it too.
+		other := startTestServer(t, withDatabase(x.ts.Deps.cfg.DatabaseURL),
+			func(c *config.Config) { c.OutboundAllowCIDRs = []string{"127.0.0.0/8"}; c.Issuer = x.ts.PublicURL })
+		b := assertion(t, keys[2], byURI.client.ClientID, tokenURL, 5*time.Minute)
+		if _, err := ccWithAssertion(x, byURI.client.ClientID, b); err != nil {
+			t.Fatal(err)
+		}
+		cfg := &clientcredentials.Config{ClientID: byURI.client.ClientID, TokenURL: other.PublicURL + "/oauth2/token",
+			AuthStyle: oauth2.AuthStyleInParams, EndpointParams: assertionParams(b)}
+		_, err = cfg.Token(x.ctx)
+		wantRetrieveError(t, err, http.StatusUnauthorized, "invalid_client")
+	})
+	t.Run("refused assertions", func(t *testing.T) {
+		stranger := newClientKeys(t)
+		for name, a := range map[string]string{
+			"wrong key, same kid":  assertion(t, stranger[0], byURI.client.ClientID, tokenURL, time.Minute),
+			"wrong EdDSA key":      assertion(t, stranger[2], byURI.client.ClientID, tokenURL, time.Minute),
+			"other audience":       assertion(t, keys[0], byURI.client.ClientID, "https://other.example/token", time.Minute),
+			"expired":              assertion(t, keys[0], byURI.client.ClientID, tokenURL, -2*time.Minute),
+			"expires in a day":     assertion(t, keys[0], byURI.client.ClientID, tokenURL, 24*time.Hour),
+			"not the client's alg": assertion(t, keys[0], inline.client.ClientID, tokenURL, time.Minute),
+			"another client's sub": assertion(t, keys[0], inline.client.ClientID, tokenURL, time.Minute),
+			"garbage":              "a.b.c",
+		} {
+			id := byURI.client.ClientID
+			if strings.HasPrefix(name, "not the client's") {
+				id = inline.client.ClientID
+			}
+			_, err := ccWithAssertion(x, id, a)
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+				t.Errorf("%s: %v, want invalid_client", name, err)
+			}
+		}
+		// The inline client with its own key and alg is fine.
+		if _, err := ccWithAssertion(x, inline.client.ClientID, assertion(t, keys[2], inline.client.ClientID, tokenURL, time.Minute)); err != nil {
+			t.Errorf("inline EdDSA client: %v", err)
+		}
+		// No assertion, no way in (a private_key_jwt client has no secret).
+		st, body, _ := byURI.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {byURI.client.ClientID}}, false)
+		if st != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Errorf("without an assertion: %d %v", st, body)
+		}
+	})
+}
+
+// TestManageClientsProtocolFlags: the CLI registers the metadata of issue
+// 13 part A and shows it back; the server refuses what is invalid.
+func TestManageClientsProtocolFlags(t *testing.T) {
+	store := startAdminAPI(t)
+	keyFile := t.TempDir() + "/keys.json"
+	if err := os.WriteFile(keyFile, publicJWKS(t, newClientKeys(t)[2]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var c adminapi.OAuthClient
+	mustJSON(t, mustRun(t, "", "clients", "create", "--name", "Backend", "--grant-type", "client_credentials",
+		"--token-endpoint-auth-method", "private_key_jwt", "--jwks", "@"+keyFile, "--token-endpoint-auth-signing-alg", "EdDSA",
+		"--access-token-format", "jwt", "--audience", "https://api.example.com", "--audience", "https://b.example.com",
+		"--require-par", "-o", "json"), &c)
+	if c.ClientSecret != "" || c.TokenEndpointAuthMethod != "private_key_jwt" || c.TokenEndpointAuthSigningAlg != "EdDSA" ||
+		c.AccessTokenFormat != "jwt" || len(c.Audience) != 2 || !c.RequirePushedAuthorizationRequests || len(c.JWKS) == 0 {
+		t.Fatalf("clients create printed %+v", c)
+	}
+	stored, err := store.GetClient(context.Background(), c.ClientID)
+	if err != nil || stored.SecretHash != nil || !strings.Contains(stored.JWKS, `"crv":"Ed25519"`) || stored.AccessTokenFormat != "jwt" {
+		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	if table := mustRun(t, "", "clients", "get", c.ClientID); !strings.Contains(table, "access_token_format") || !strings.Contains(table, "https://api.example.com") {
+		t.Fatalf("clients get (table):\n%s", table)
+	}
+	for _, args := range [][]string{
+		{"--token-endpoint-auth-method", "private_key_jwt"},
+		{"--token-endpoint-auth-method", "private_key_jwt", "--jwks-uri", "http://keys.example.com/jwks"},
+		{"--access-token-format", "paseto"},
+		{"--audience", "not-a-uri"},
+	} {
+		_, err := runCLI(t, "", append([]string{"clients", "create", "--name", "Bad", "--redirect-uri", "https://bad.example.com/cb"}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("%v: %v, want a 400", args, err)
+		}
+	}
+}
+
+// TestProtocolE2EJWTAccessTokenRefreshRace: two refreshes of one refresh
+// token within the grace window both succeed for a JWT client (each with
+// a valid JWT), and the pushed request honours form_post.
+func TestProtocolE2EJWTAccessTokenRefreshRace(t *testing.T) {
+	x := newE2E(t)
+	u := x.newUser("user")
+	r := x.newRP(adminclient.ClientRegistration{AccessTokenFormat: "jwt"})
+	tok, _, _ := r.login(u)
+	first, err := r.refresh(tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.refresh(tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("repeat within the grace window: %v", err)
+	}
+	if first.RefreshToken != second.RefreshToken {
+		t.Fatal("the repeat got another refresh token")
+	}
+	rs := newResourceServer(t, x, r.client.ClientID)
+	for _, at := range []string{first.AccessToken, second.AccessToken} {
+		if _, err := rs.check(at); err != nil {
+			t.Fatalf("access token: %v", err)
+		}
+		if in := r.introspect(at); in["active"] != true {
+			t.Fatalf("introspection: %v", in)
+		}
+	}
+
+	uri, f, st, _ := r.push(url.Values{"response_mode": {"form_post"}})
+	if st != http.StatusCreated {
+		t.Fatal(st)
+	}
+	f = r.authorizePushed(f, uri)
+	ch := x.challenges()
+	s := r.signIn(u)
+	if err := ch.AcceptLogin(x.ctx, f.challenge, u.ID, s.ID, s.AuthTime); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.DecideConsent(x.ctx, f.challenge, r.conf.Scopes, true); err != nil {
+		t.Fatal(err)
+	}
+	resp := r.get(x.ts.PublicURL + "/oauth2/auth/resume?login_challenge=" + url.QueryEscape(f.challenge))
+	v := formPostFields(t, readBody(resp))
+	if resp.StatusCode != http.StatusOK || v.Get("code") == "" || v.Get("iss") != x.ts.PublicURL || v.Get("state") != f.state {
+		t.Fatalf("pushed form_post: %d %v", resp.StatusCode, v)
+	}
 }

@@ -245,6 +245,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 			return fmt.Errorf("seed demo data: %w", err)
 		}
 	}
+	warnNoAdministrator(ctx, d)
 
 	if hooks.routes != nil {
 		hooks.routes(public, admin)

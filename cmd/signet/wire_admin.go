@@ -116,3 +116,19 @@ func logAccountSetup(d serverDeps) {
 			"default_role", d.cfg.DefaultRole)
 	}
 }
+
+// warnNoAdministrator says, on a fresh database, how to create the first
+// administrator: nobody can use the console until one exists, and a
+// newcomer would otherwise not know where to start.
+func warnNoAdministrator(ctx context.Context, d serverDeps) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	ids, err := d.store.ListUsersWithRole(ctx, storage.RoleAdmin)
+	if err != nil || len(ids) > 0 {
+		return
+	}
+	d.logger.Warn("no administrator exists yet: create one with "+
+		"`signet users create --username NAME --email ADDRESS --password-stdin --email-verified --role admin` "+
+		"(the CLI talks to the admin API at --admin-url, default http://127.0.0.1:8081, with SIGNET_ADMIN_TOKEN when one is set); "+
+		"see Getting started in the README", "admin_listen", d.cfg.AdminListen)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/backchannel"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/jwksfetch"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
@@ -50,8 +51,11 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                 km,
 		Now:                  d.now,
 		FormPostTemplate:     oidc.FormPostTemplate(),
+		Audit:                audit.New(d.store, d.now, d.logger),
 		PAR:                  d.cfg.PAR,
 		PARLifespan:          d.cfg.PARLifespan,
+		JWKSFetcher:          jwksfetch.New(d.outbound, jwksfetch.Options{Now: d.now}),
+		AssertionAudiences:   []string{d.cfg.Issuer + oidc.PathPAR, d.cfg.Issuer + oidc.PathRevoke},
 	})
 	if err != nil {
 		return nil, err

@@ -62,6 +62,10 @@ const (
 	EmailVerify      = "email.verify"
 	EmailVerifySent  = "email.verify_sent"
 	EmailChange      = "email.change"
+	// GrantRevokeAutomatic: the server revoked a grant's tokens by itself
+	// (details: reason code_replay, refresh_reuse or user_unavailable,
+	// client_id, grant); the target is the grant's user.
+	GrantRevokeAutomatic = "grant.revoke_automatic"
 	// Upstream identity providers (connectors).
 	ConnectorCreate      = "connector.create"
 	ConnectorUpdate      = "connector.update"

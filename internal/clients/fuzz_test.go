@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // FuzzValidateRedirectURI: a redirect URI that passes is absolute, at most
@@ -109,3 +111,46 @@ func FuzzValidateRedirectURI(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseJWKS: a client's key set (admin API, dynamic registration, a
+// fetched jwks_uri) never panics the parser; a set that passes holds 1 to
+// maxJWKSKeys public signing keys, each usable for one of
+// AssertionAlgorithms. Refusals are *ValidationError naming jwks.
+func FuzzParseJWKS(f *testing.F) {
+	for _, s := range []string{
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"}]}`,
+		`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`,
+		`{"keys":[{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}]}`,
+		`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"RS256","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`,
+		`{"keys":[]}`, `{"keys":null}`, `{}`, `[]`, `null`, ``, `{"keys":[{}]}`, `{"keys":[{"kty":"RSA","n":"AQ","e":"AQAB"}]}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		set, err := ParseJWKS(raw)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Field != "jwks" {
+				t.Fatalf("refusal %v is not a ValidationError naming jwks", err)
+			}
+			return
+		}
+		if len(set.Keys) == 0 || len(set.Keys) > maxJWKSKeys {
+			t.Fatalf("accepted %d keys", len(set.Keys))
+		}
+		for _, k := range set.Keys {
+			usable := false
+			for _, alg := range AssertionAlgorithms {
+				usable = usable || (k.Algorithm == "" || k.Algorithm == alg) && KeyMatchesAlgorithm(jwkWithoutAlg(k), alg)
+			}
+			if !k.IsPublic() || !usable {
+				t.Fatalf("accepted key %+v", k)
+			}
+		}
+	})
+}
+
+// jwkWithoutAlg drops the key's alg so KeyMatchesAlgorithm judges the key
+// type alone.
+func jwkWithoutAlg(k jose.JSONWebKey) jose.JSONWebKey { k.Algorithm = ""; return k }

@@ -40,8 +40,14 @@ func ParseJWKS(raw string) (*jose.JSONWebKeySet, error) {
 	if len(raw) > maxJWKSBytes {
 		return nil, invalid(fieldJWKS, "must be at most %d bytes", maxJWKSBytes)
 	}
+	return ParseJWKSBytes([]byte(raw))
+}
+
+// ParseJWKSBytes is ParseJWKS without the size bound (a fetched set is
+// bounded by its fetcher).
+func ParseJWKSBytes(raw []byte) (*jose.JSONWebKeySet, error) {
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal([]byte(raw), &set); err != nil {
+	if err := json.Unmarshal(raw, &set); err != nil {
 		return nil, invalid(fieldJWKS, "is not a JSON Web Key Set: %v", err)
 	}
 	if len(set.Keys) == 0 || len(set.Keys) > maxJWKSKeys {
@@ -53,6 +59,9 @@ func ParseJWKS(raw string) (*jose.JSONWebKeySet, error) {
 		}
 		if k.Use != "" && k.Use != "sig" {
 			return nil, invalid(fieldJWKS, "key %d is not a signing key (use %q)", i, k.Use)
+		}
+		if k.Algorithm != "" && !KeyMatchesAlgorithm(k, k.Algorithm) {
+			return nil, invalid(fieldJWKS, "key %d: alg %q is not one of %s for this type of key", i, k.Algorithm, strings.Join(AssertionAlgorithms, ", "))
 		}
 		switch pk := k.Key.(type) {
 		case *rsa.PublicKey:

@@ -101,6 +101,20 @@ func TestRolesAndSignIn(t *testing.T) {
 		t.Fatalf("roles after the team went: %v", roles)
 	}
 
+	// A rule that names admin never takes it from the last administrator.
+	if _, err := svc.Update(ctx, "gh", Patch{RoleRules: &[]storage.RoleRule{{Claim: "teams", Value: "acme/root", Role: "admin"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SignIn(ctx, "gh", id); err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := st.ListUserRoles(ctx, u.ID); !slices.Contains(roles, "admin") {
+		t.Fatalf("the last administrator lost admin through a role rule: %v", roles)
+	}
+	if _, err := svc.Update(ctx, "gh", Patch{RoleRules: &[]storage.RoleRule{{Claim: "teams", Value: "acme/sre", Role: "ops"}, {Claim: "orgs", Value: "acme", Role: "staff"}}}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Another upstream account with the same e-mail: never linked silently.
 	other := Identity{Subject: "43", Email: "OCTO@example.com", EmailVerified: true}
 	if out, err := svc.SignIn(ctx, "gh", other); err != nil || out.LinkTo != u.ID || out.UserID != "" {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,8 @@ type Store interface {
 	SetUserRoles(ctx context.Context, userID string, roles []string) error
 	ListUserRoles(ctx context.Context, userID string) ([]string, error)
 	GetRole(ctx context.Context, name string) (storage.Role, error)
+	ListUsersWithRole(ctx context.Context, role string) ([]string, error)
+	LockAdmins(ctx context.Context) error
 }
 
 // Options configure a Service.
@@ -67,6 +70,10 @@ type Service struct {
 	sealer    sealer
 	client    *http.Client
 	providers *providerCache
+
+	buttonsMu sync.Mutex
+	buttons   []Button
+	buttonsAt time.Time
 }
 
 // New returns a Service over store.
@@ -230,6 +237,7 @@ func (s *Service) Create(ctx context.Context, in Input) (View, error) {
 	} else if err != nil {
 		return View{}, err
 	}
+	s.forgetButtons()
 	s.record(ctx, audit.Event{Action: audit.ConnectorCreate, Target: c.ID, Details: map[string]string{"type": c.Type}})
 	return s.view(c), nil
 }
@@ -281,6 +289,7 @@ func (s *Service) Update(ctx context.Context, id string, p Patch) (View, error) 
 		return View{}, err
 	}
 	s.providers.forget(out)
+	s.forgetButtons()
 	s.record(ctx, audit.Event{Action: audit.ConnectorUpdate, Target: id})
 	return s.view(out), nil
 }
@@ -316,6 +325,7 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	} else if err != nil {
 		return err
 	}
+	s.forgetButtons()
 	s.record(ctx, audit.Event{Action: audit.ConnectorDelete, Target: id})
 	return nil
 }
@@ -329,8 +339,20 @@ type Button struct {
 	IconURL string
 }
 
+// buttonsTTL is how long the login page's list of connectors is reused:
+// every login page shows it, and a change reaches every replica within it.
+const buttonsTTL = 5 * time.Second
+
 // Buttons lists the enabled connectors.
 func (s *Service) Buttons(ctx context.Context) ([]Button, error) {
+	now := s.o.Now()
+	s.buttonsMu.Lock()
+	if !s.buttonsAt.IsZero() && now.Sub(s.buttonsAt) < buttonsTTL && now.After(s.buttonsAt.Add(-time.Second)) {
+		out := slices.Clone(s.buttons)
+		s.buttonsMu.Unlock()
+		return out, nil
+	}
+	s.buttonsMu.Unlock()
 	cs, err := s.store.ListConnectors(ctx)
 	if err != nil {
 		return nil, err
@@ -341,7 +363,18 @@ func (s *Service) Buttons(ctx context.Context) ([]Button, error) {
 			out = append(out, Button{ID: c.ID, Name: c.Name, IconURL: c.IconURL})
 		}
 	}
-	return out, nil
+	s.buttonsMu.Lock()
+	s.buttons, s.buttonsAt = out, now
+	s.buttonsMu.Unlock()
+	return slices.Clone(out), nil
+}
+
+// forgetButtons makes the next login page read the connectors again (this
+// replica's changes show at once).
+func (s *Service) forgetButtons() {
+	s.buttonsMu.Lock()
+	s.buttonsAt = time.Time{}
+	s.buttonsMu.Unlock()
 }
 
 // enabled loads an enabled connector and builds its upstream.
@@ -617,6 +650,21 @@ func (s *Service) applyRoles(ctx context.Context, c storage.Connector, userID st
 	if slices.Equal(next, current) {
 		return nil
 	}
+	if slices.Contains(current, storage.RoleAdmin) && !slices.Contains(next, storage.RoleAdmin) {
+		last, err := s.lastAdmin(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if last {
+			// A rule must not leave Signet without an administrator.
+			s.o.Logger.WarnContext(ctx, "connector role rules would remove the last administrator: admin kept", "connector", c.ID, "user_id", userID)
+			next = append(next, storage.RoleAdmin)
+			slices.Sort(next)
+			if slices.Equal(next, current) {
+				return nil
+			}
+		}
+	}
 	if err := s.store.SetUserRoles(ctx, userID, next); err != nil {
 		return err
 	}
@@ -625,6 +673,31 @@ func (s *Service) applyRoles(ctx context.Context, c storage.Connector, userID st
 			Details: map[string]string{"connector": c.ID, "roles": strings.Join(next, " ")}})
 	}
 	return nil
+}
+
+// lastAdmin reports whether userID is the only enabled administrator. It
+// runs in the caller's transaction, under the administrators' lock.
+func (s *Service) lastAdmin(ctx context.Context, userID string) (bool, error) {
+	if err := s.store.LockAdmins(ctx); err != nil {
+		return false, err
+	}
+	ids, err := s.store.ListUsersWithRole(ctx, storage.RoleAdmin)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if id == userID {
+			continue
+		}
+		u, err := s.store.GetUser(ctx, id)
+		if err == nil && !u.Disabled {
+			return false, nil
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Link links the identity to the user (who proved they own the account)

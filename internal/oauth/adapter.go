@@ -28,6 +28,7 @@ type Store interface {
 	storage.OAuthRequestStore
 	storage.LoginChallengeStore
 	storage.ConsentStore
+	storage.ClientAssertionStore
 }
 
 // adapter implements fosite's storage interfaces on storage.Store. It maps
@@ -135,6 +136,8 @@ type requestCache struct {
 	rows    map[rowKey]storage.OAuthRequest
 	// missing are rows a prefetch found absent.
 	missing map[rowKey]bool
+	// revocations follow the automatic revocations of the request.
+	revocations revocationNotes
 }
 
 type rowKey struct {
@@ -477,6 +480,9 @@ func (a *adapter) GetAuthorizeCodeSession(ctx context.Context, signature string,
 		return nil, err
 	}
 	if !active {
+		// fosite revokes the grant next (RevokeAccessToken and
+		// RevokeRefreshToken).
+		notePending(ctx, req, RevokedCodeReplay)
 		return req, fosite.ErrInvalidatedAuthorizeCode
 	}
 	return req, nil
@@ -613,6 +619,14 @@ func (a *adapter) GetRefreshTokenSession(ctx context.Context, signature string, 
 		return nil, err
 	}
 	if !row.Active && !(graceOf(ctx) != nil && a.withinGrace(row)) {
+		if row.RotatedAt.IsZero() || row.RevokedReason != "" {
+			// Revoked with its grant, not exchanged: say why.
+			notePresented(ctx, row.RevokedReason)
+		} else {
+			// A rotated token again after the grace window: fosite
+			// revokes the grant next.
+			notePending(ctx, req, RevokedRefreshReuse)
+		}
 		return req, fosite.ErrInactiveToken
 	}
 	return req, nil
@@ -652,20 +666,25 @@ func (a *adapter) RotateRefreshToken(ctx context.Context, requestID, refreshSign
 	return nil
 }
 
-// RevokeRefreshToken deactivates every refresh token of the grant.
+// RevokeRefreshToken deactivates every refresh token of the grant, with
+// the reason of the automatic revocation pending for it, if any.
 func (a *adapter) RevokeRefreshToken(ctx context.Context, requestID string) error {
-	if err := a.store.DeactivateOAuthRequestsByRequestID(ctx, storage.KindRefreshToken, requestID); err != nil {
-		return mapErr(err)
-	}
-	a.markInactive(ctx, storage.KindRefreshToken, "", requestID)
-	return nil
+	return a.revoke(ctx, storage.KindRefreshToken, requestID, pendingReason(ctx, requestID))
 }
 
-// RevokeAccessToken deactivates every access token of the grant.
+// RevokeAccessToken deactivates every access token of the grant, with the
+// reason of the automatic revocation pending for it, if any.
 func (a *adapter) RevokeAccessToken(ctx context.Context, requestID string) error {
-	if err := a.store.DeactivateOAuthRequestsByRequestID(ctx, storage.KindAccessToken, requestID); err != nil {
+	return a.revoke(ctx, storage.KindAccessToken, requestID, pendingReason(ctx, requestID))
+}
+
+// revoke deactivates the active rows of that kind and grant with the
+// reason.
+func (a *adapter) revoke(ctx context.Context, kind storage.RequestKind, requestID, reason string) error {
+	if err := a.store.DeactivateOAuthRequestsByRequestID(ctx, kind, requestID, reason); err != nil {
 		return mapErr(err)
 	}
-	a.markInactive(ctx, storage.KindAccessToken, "", requestID)
+	a.markInactive(ctx, kind, "", requestID)
+	noteDone(ctx, requestID)
 	return nil
 }

@@ -53,11 +53,12 @@ func (c *Client) GetAudience() fosite.Arguments { return fosite.Arguments(c.Audi
 // GetRequestURIs: request_uri is not supported.
 func (c *Client) GetRequestURIs() []string { return nil }
 
-// GetJSONWebKeys: private_key_jwt is not supported.
+// GetJSONWebKeys: nil; private_key_jwt assertions are checked by
+// assertionAuth (go-jose v4), never by fosite.
 func (c *Client) GetJSONWebKeys() *jose.JSONWebKeySet { return nil }
 
-// GetJSONWebKeysURI: private_key_jwt is not supported.
-func (c *Client) GetJSONWebKeysURI() string { return "" }
+// GetJSONWebKeysURI returns the client's jwks_uri.
+func (c *Client) GetJSONWebKeysURI() string { return c.JWKSURI }
 
 // GetRequestObjectSigningAlgorithm: request objects are not supported.
 func (c *Client) GetRequestObjectSigningAlgorithm() string { return "" }
@@ -70,8 +71,9 @@ func (c *Client) GetTokenEndpointAuthMethod() string {
 	return c.TokenEndpointAuthMethod
 }
 
-// GetTokenEndpointAuthSigningAlgorithm: private_key_jwt is not supported.
-func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string { return "" }
+// GetTokenEndpointAuthSigningAlgorithm returns the registered assertion
+// algorithm ("" for any supported one).
+func (c *Client) GetTokenEndpointAuthSigningAlgorithm() string { return c.TokenEndpointAuthSigningAlg }
 
 // GetResponseModes: query (the default for code) and form_post.
 func (c *Client) GetResponseModes() []fosite.ResponseModeType {

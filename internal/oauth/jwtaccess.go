@@ -3,6 +3,7 @@ package oauth
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/handler/oauth2"
@@ -49,15 +50,12 @@ func (s *formatStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reque
 	}
 	client := r.GetClient().(*Client)
 	// aud: the resources asked for (RFC 8707, granted already), else the
-	// client's registered audiences, else the client itself.
-	if len(r.GetGrantedAudience()) == 0 {
-		aud := client.Audience
-		if len(aud) == 0 {
-			aud = []string{client.ID}
-		}
-		for _, a := range aud {
-			r.GrantAudience(a)
-		}
+	// client's registered audiences, else the client itself. The default
+	// goes into the token only, not into the grant: a refresh checks the
+	// granted audience against the client's registered ones.
+	defaultAud := client.Audience
+	if len(defaultAud) == 0 {
+		defaultAud = []string{client.ID}
 	}
 	extra := map[string]interface{}{"client_id": client.ID}
 	if sess.User != nil && r.GetGrantedScopes().Has(ScopeRoles) {
@@ -67,7 +65,7 @@ func (s *formatStrategy) GenerateAccessToken(ctx context.Context, r fosite.Reque
 		}
 		extra["roles"] = roles
 	}
-	sess.accessClaims = &jwt.JWTClaims{Subject: sess.GetSubject(), Extra: extra}
+	sess.accessClaims = &accessClaims{JWTClaims: &jwt.JWTClaims{Subject: sess.GetSubject(), Extra: extra}, defaultAudience: defaultAud}
 	defer func() { sess.accessClaims = nil }()
 	return s.jwt.GenerateAccessToken(withType(withAlg(ctx, client.IDTokenSignedResponseAlg), accessTokenType), r)
 }
@@ -88,6 +86,22 @@ func (s *formatStrategy) ValidateAccessToken(ctx context.Context, r fosite.Reque
 		return s.jwt.ValidateAccessToken(ctx, r, token)
 	}
 	return s.CoreStrategy.ValidateAccessToken(ctx, r, token)
+}
+
+// accessClaims are the claims of one JWT access token; fosite's strategy
+// sets the granted audience into them, and an empty one becomes the
+// client's default.
+type accessClaims struct {
+	*jwt.JWTClaims
+	defaultAudience []string
+}
+
+// With implements jwt.JWTClaimsContainer.
+func (c *accessClaims) With(expiry time.Time, scope, audience []string) jwt.JWTClaimsContainer {
+	if len(audience) == 0 {
+		audience = c.defaultAudience
+	}
+	return c.JWTClaims.With(expiry, scope, audience)
 }
 
 // GetJWTClaims implements oauth2.JWTSessionContainer: the claims of the

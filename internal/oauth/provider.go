@@ -19,6 +19,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 	"golang.org/x/crypto/hkdf"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/keys"
 	"github.com/signet-idp/signet/internal/storage"
 )
@@ -59,10 +60,19 @@ type Options struct {
 	// FormPostTemplate renders response_mode=form_post answers (nil:
 	// fosite's default, which needs an inline script allowed).
 	FormPostTemplate *template.Template
+	// Audit records the automatic revocations (code replay, refresh token
+	// reuse, user gone); nil records nothing.
+	Audit audit.Recorder
 	// PAR composes the pushed authorization request handler (RFC 9126);
 	// PARLifespan is how long a request_uri lives (0: 90 seconds).
 	PAR         bool
 	PARLifespan time.Duration
+	// JWKSFetcher reads private_key_jwt clients' jwks_uri (nil: only
+	// clients with registered keys can use private_key_jwt).
+	JWKSFetcher JWKSFetcher
+	// AssertionAudiences are the endpoint URLs (token, PAR, revocation)
+	// that client assertions may name in aud, besides the issuer.
+	AssertionAudiences []string
 }
 
 // Provider is the composed fosite OAuth2/OIDC provider plus what the HTTP
@@ -75,6 +85,7 @@ type Provider struct {
 	now     func() time.Time
 	issuer  string
 	config  *fosite.Config
+	audit   audit.Recorder
 }
 
 // DeriveKey derives a 32-byte key for one purpose (info) from a secret
@@ -201,7 +212,14 @@ func New(o Options) (*Provider, error) {
 		factories = append(factories, compose.PushedAuthorizeHandlerFactory)
 	}
 	provider := compose.Compose(cfg, ad, strategy, factories...)
-	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg}, nil
+	f, ok := provider.(*fosite.Fosite)
+	if !ok {
+		return nil, fmt.Errorf("oauth: unexpected provider type %T", provider)
+	}
+	aa := &assertionAuth{adapter: ad, fetcher: o.JWKSFetcher, audiences: audiencesOf(o.Issuer, append([]string{cfg.TokenURL}, o.AssertionAudiences...))}
+	cfg.ClientAuthenticationStrategy = aa.strategy(f.DefaultClientAuthenticationStrategy)
+	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg,
+		audit: o.Audit}, nil
 }
 
 // Issuer returns the issuer URL.
@@ -345,12 +363,4 @@ func (p *Provider) DecodeIDTokenHint(ctx context.Context, hint string) (string, 
 		return "", errors.New("id_token_hint has no subject")
 	}
 	return sub, nil
-}
-
-// RevokeGrant deactivates every access and refresh token of a grant.
-func (p *Provider) RevokeGrant(ctx context.Context, requestID string) error {
-	if err := p.adapter.RevokeRefreshToken(ctx, requestID); err != nil {
-		return err
-	}
-	return p.adapter.RevokeAccessToken(ctx, requestID)
 }

@@ -54,7 +54,7 @@ type Session struct {
 	IDP string `json:"idp,omitempty"`
 	// accessClaims are the claims of a JWT access token while it is made
 	// (see formatStrategy); never stored.
-	accessClaims *jwt.JWTClaims
+	accessClaims *accessClaims
 }
 
 var (

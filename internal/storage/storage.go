@@ -295,6 +295,10 @@ type OAuthRequest struct {
 	// revocation): a repeat within the grace window is a client's race or
 	// retry, not a replay.
 	RotatedAt time.Time
+	// RevokedReason says why an automatic revocation deactivated the row
+	// (the oauth package's Revoked* values), "" otherwise. Only
+	// DeactivateOAuthRequestsByRequestID sets it; new rows have none.
+	RevokedReason string
 }
 
 // OAuthRequestStore keeps fosite's requests and token sessions.
@@ -321,9 +325,11 @@ type OAuthRequestStore interface {
 	// succeeds; the others get ErrConflict (the row was already inactive)
 	// and change nothing. ErrNotFound when no such row exists.
 	RotateRefreshToken(ctx context.Context, signature, requestID string, at time.Time) error
-	// DeactivateOAuthRequestsByRequestID marks every row of that kind and
-	// grant inactive (no error when none).
-	DeactivateOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID string) error
+	// DeactivateOAuthRequestsByRequestID marks every active row of that
+	// kind and grant inactive, recording reason on them (RevokedReason;
+	// "" for a revocation asked for). Inactive rows keep theirs. No error
+	// when there are none.
+	DeactivateOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID, reason string) error
 	// DeleteOAuthRequestsByRequestID deletes every row of that kind and grant.
 	DeleteOAuthRequestsByRequestID(ctx context.Context, kind RequestKind, requestID string) error
 	// DeactivateOAuthRequestsBySubject marks inactive every row (all kinds)

@@ -141,13 +141,16 @@ func (d *state) updateRequests(keep func(storage.OAuthRequest) bool, fn func(k r
 	}
 }
 
-// DeactivateOAuthRequestsByRequestID marks every row of that kind and grant
-// inactive.
-func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
+// DeactivateOAuthRequestsByRequestID marks every active row of that kind
+// and grant inactive, with the reason.
+func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID, reason string) error {
 	return s.do(ctx, func(d *state) error {
 		d.updateRequests(
-			func(r storage.OAuthRequest) bool { return r.Kind == kind && r.RequestID == requestID },
-			func(k requestKey, r storage.OAuthRequest) { r.Active = false; d.requests[k] = r })
+			func(r storage.OAuthRequest) bool { return r.Kind == kind && r.RequestID == requestID && r.Active },
+			func(k requestKey, r storage.OAuthRequest) {
+				r.Active, r.RevokedReason = false, reason
+				d.requests[k] = r
+			})
 		return nil
 	})
 }

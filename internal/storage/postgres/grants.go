@@ -17,6 +17,10 @@ const requestColumns = `kind, signature, request_id, client_id, subject, request
 	requested_scopes, granted_scopes, requested_audience, granted_audience, form, session,
 	active, access_signature, rotated_at`
 
+// requestSelectColumns are requestColumns and those only revocation
+// writes (new rows take their defaults).
+const requestSelectColumns = requestColumns + `, revoked_reason`
+
 type requestRow struct {
 	Kind              string         `db:"kind"`
 	Signature         string         `db:"signature"`
@@ -34,6 +38,7 @@ type requestRow struct {
 	Active            bool           `db:"active"`
 	AccessSignature   string         `db:"access_signature"`
 	RotatedAt         sql.NullTime   `db:"rotated_at"`
+	RevokedReason     string         `db:"revoked_reason"`
 }
 
 func (r requestRow) request() storage.OAuthRequest {
@@ -44,7 +49,7 @@ func (r requestRow) request() storage.OAuthRequest {
 		RequestedScopes: r.RequestedScopes, GrantedScopes: r.GrantedScopes,
 		RequestedAudience: r.RequestedAudience, GrantedAudience: r.GrantedAudience,
 		Form: r.Form, Session: binOut(r.Session), Active: r.Active, AccessSignature: r.AccessSignature,
-		RotatedAt: timeOut(r.RotatedAt),
+		RotatedAt: timeOut(r.RotatedAt), RevokedReason: r.RevokedReason,
 	}
 }
 
@@ -78,7 +83,7 @@ func (s *Store) ListOAuthRequestsBySignature(ctx context.Context, signature stri
 		ks[i] = string(k)
 	}
 	var rows []requestRow
-	if err := s.selectAll(ctx, &rows, `SELECT `+requestColumns+` FROM oauth2_requests
+	if err := s.selectAll(ctx, &rows, `SELECT `+requestSelectColumns+` FROM oauth2_requests
 		WHERE kind = ANY($1) AND signature = $2 ORDER BY kind`, strs(ks), signature); err != nil {
 		return nil, fmt.Errorf("list requests by signature: %w", mapErr(err))
 	}
@@ -129,7 +134,7 @@ func requestArgs(r storage.OAuthRequest) []any {
 // GetOAuthRequest returns the row, active or not.
 func (s *Store) GetOAuthRequest(ctx context.Context, kind storage.RequestKind, signature string) (storage.OAuthRequest, error) {
 	var r requestRow
-	err := s.get(ctx, &r, `SELECT `+requestColumns+` FROM oauth2_requests
+	err := s.get(ctx, &r, `SELECT `+requestSelectColumns+` FROM oauth2_requests
 		WHERE kind = $1 AND signature = $2`, string(kind), signature)
 	if err != nil {
 		return storage.OAuthRequest{}, fmt.Errorf("get %s request: %w", kind, mapErr(err))
@@ -206,11 +211,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, signature, requestID str
 	return nil
 }
 
-// DeactivateOAuthRequestsByRequestID marks every row of that kind and grant
-// inactive.
-func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID string) error {
-	if _, err := s.matchCount(ctx, `UPDATE oauth2_requests SET active = false
-		WHERE kind = $1 AND request_id = $2 AND active`, string(kind), requestID); err != nil {
+// DeactivateOAuthRequestsByRequestID marks every active row of that kind
+// and grant inactive, with the reason.
+func (s *Store) DeactivateOAuthRequestsByRequestID(ctx context.Context, kind storage.RequestKind, requestID, reason string) error {
+	if _, err := s.matchCount(ctx, `UPDATE oauth2_requests SET active = false, revoked_reason = $3
+		WHERE kind = $1 AND request_id = $2 AND active`, string(kind), requestID, reason); err != nil {
 		return fmt.Errorf("deactivate %s requests of grant: %w", kind, err)
 	}
 	return nil

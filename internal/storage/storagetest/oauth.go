@@ -131,10 +131,41 @@ func oauthRequestCases() []testCase {
 			wantErr(t, s.RotateRefreshToken(ctx, "a2", "req1", at), storage.ErrNotFound, "RotateRefreshToken of an access token")
 			// A revoked (not rotated) row keeps a zero RotatedAt.
 			must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, "r2", "req2", "alice", "web")), "CreateOAuthRequest r2")
-			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, refresh, "req2"), "revoke req2")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, refresh, "req2", ""), "revoke req2")
 			got, _ = s.GetOAuthRequest(ctx, refresh, "r2")
 			if !got.RotatedAt.IsZero() {
 				t.Fatalf("RotatedAt of a revoked row = %v, want zero", got.RotatedAt)
+			}
+		}},
+		{"revocation records its reason on the rows it deactivates", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			for _, sig := range []string{"r1", "r2"} {
+				must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, sig, "req1", "alice", "web")), "CreateOAuthRequest "+sig)
+			}
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(access, "a1", "req1", "alice", "web")), "CreateOAuthRequest a1")
+			must(t, s.CreateOAuthRequest(ctx, sampleRequest(refresh, "other", "req2", "alice", "web")), "CreateOAuthRequest other")
+			// r1 was rotated before: used normally, no reason.
+			must(t, s.RotateRefreshToken(ctx, "r1", "req1", time.Now()), "RotateRefreshToken r1")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, refresh, "req1", "code_replay"), "revoke refresh req1")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "req1", "code_replay"), "revoke access req1")
+			// A second revocation finds nothing active and changes nothing.
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, refresh, "req1", "refresh_reuse"), "revoke refresh req1 again")
+			for sig, want := range map[string]string{"r1": "", "r2": "code_replay", "other": ""} {
+				got, err := s.GetOAuthRequest(ctx, refresh, sig)
+				if err != nil || got.RevokedReason != want {
+					t.Fatalf("%s: reason %q (err %v), want %q", sig, got.RevokedReason, err, want)
+				}
+			}
+			if got, _ := s.GetOAuthRequest(ctx, access, "a1"); got.RevokedReason != "" || got.Active {
+				// a1 was deactivated by r1's rotation, before the revocation.
+				t.Fatalf("a1: reason %q active %v, want deactivated by the rotation with no reason", got.RevokedReason, got.Active)
+			}
+			rows, err := s.ListOAuthRequestsBySignature(ctx, "r2", []storage.RequestKind{refresh})
+			if err != nil || len(rows) != 1 || rows[0].RevokedReason != "code_replay" {
+				t.Fatalf("ListOAuthRequestsBySignature: %+v, %v; want the reason", rows, err)
+			}
+			if got, _ := s.GetOAuthRequest(ctx, refresh, "other"); !got.Active {
+				t.Fatal("another grant's row was deactivated")
 			}
 		}},
 		{"concurrent rotations have exactly one winner", func(t *testing.T, s storage.Store) {
@@ -207,14 +238,14 @@ func oauthRequestCases() []testCase {
 			} {
 				must(t, s.CreateOAuthRequest(ctx, r), "CreateOAuthRequest "+r.Signature)
 			}
-			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "req1"), "DeactivateOAuthRequestsByRequestID")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "req1", ""), "DeactivateOAuthRequestsByRequestID")
 			wantActive(t, s, map[[2]string]bool{
 				{string(access), "a1"}: false, {string(access), "a2"}: false,
 				{string(refresh), "r1"}: true, {string(access), "a3"}: true,
 			})
 			// Again, and for a grant with no rows: not an error.
-			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "req1"), "repeated deactivate by request id")
-			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "nope"), "deactivate unknown request id")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "req1", ""), "repeated deactivate by request id")
+			must(t, s.DeactivateOAuthRequestsByRequestID(ctx, access, "nope", ""), "deactivate unknown request id")
 
 			must(t, s.DeleteOAuthRequestsByRequestID(ctx, access, "req1"), "DeleteOAuthRequestsByRequestID")
 			for _, sig := range []string{"a1", "a2"} {

@@ -85,7 +85,7 @@ func textCases() []testCase {
 						return a.Failures, err
 					}},
 					{"DeactivateOAuthRequestsByRequestID", func(ctx context.Context) (int, error) {
-						return 0, s.DeactivateOAuthRequestsByRequestID(ctx, storage.KindAccessToken, bad)
+						return 0, s.DeactivateOAuthRequestsByRequestID(ctx, storage.KindAccessToken, bad, "")
 					}},
 					{"DeleteOAuthRequestsByRequestID", func(ctx context.Context) (int, error) {
 						return 0, s.DeleteOAuthRequestsByRequestID(ctx, storage.KindAccessToken, bad)

@@ -21,6 +21,7 @@ var clientLabels = map[string]string{
 	// The service's message names --signing-algorithms, which an operator
 	// needs to read to fix it.
 	"id_token_signed_response_alg":        "The ID token signature",
+	"access_token_format":                 "The access token format",
 	"backchannel_logout_uri":              "The back-channel logout URL",
 	"backchannel_logout_session_required": "Session required",
 }
@@ -74,6 +75,8 @@ func (h *Handler) createClient(c echo.Context) error {
 		AuthMethod:                       clip(c.FormValue("token_endpoint_auth_method"), 40),
 		FirstParty:                       c.FormValue("first_party") != "",
 		IDTokenAlg:                       clip(c.FormValue("id_token_signed_response_alg"), 20),
+		AccessTokenFormat:                clip(c.FormValue("access_token_format"), 20),
+		RequirePAR:                       c.FormValue("require_pushed_authorization_requests") != "",
 		BackchannelLogoutURI:             clip(c.FormValue("backchannel_logout_uri"), 2000),
 		BackchannelLogoutSessionRequired: c.FormValue("backchannel_logout_session_required") != "",
 	}
@@ -86,15 +89,16 @@ func (h *Handler) createClient(c echo.Context) error {
 		}
 	}
 	cl, secret, err := h.cfg.Clients.Create(ctx, clients.Registration{
-		Name:                     c.FormValue("client_name"),
-		RedirectURIs:             lines(c.FormValue("redirect_uris")),
-		PostLogoutRedirectURIs:   lines(c.FormValue("post_logout_redirect_uris")),
-		TokenEndpointAuthMethod:  c.FormValue("token_endpoint_auth_method"),
-		FirstParty:               form.FirstParty,
-		IDTokenSignedResponseAlg: c.FormValue("id_token_signed_response_alg"),
-
-		BackchannelLogoutURI:             c.FormValue("backchannel_logout_uri"),
-		BackchannelLogoutSessionRequired: form.BackchannelLogoutSessionRequired,
+		Name:                               c.FormValue("client_name"),
+		RedirectURIs:                       lines(c.FormValue("redirect_uris")),
+		PostLogoutRedirectURIs:             lines(c.FormValue("post_logout_redirect_uris")),
+		TokenEndpointAuthMethod:            c.FormValue("token_endpoint_auth_method"),
+		FirstParty:                         form.FirstParty,
+		IDTokenSignedResponseAlg:           c.FormValue("id_token_signed_response_alg"),
+		AccessTokenFormat:                  c.FormValue("access_token_format"),
+		RequirePushedAuthorizationRequests: form.RequirePAR,
+		BackchannelLogoutURI:               c.FormValue("backchannel_logout_uri"),
+		BackchannelLogoutSessionRequired:   form.BackchannelLogoutSessionRequired,
 	})
 	var ve *clients.ValidationError
 	switch {

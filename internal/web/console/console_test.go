@@ -539,6 +539,19 @@ func TestConsoleClients(t *testing.T) {
 		"token_endpoint_auth_method": {"none"}, "first_party": {"1"}})
 	wantStatus(t, pub, http.StatusCreated)
 	wantBody(t, pub, "a public client proves itself with PKCE")
+	// Access token format and required PAR (issue 13, part A).
+	api := b.send(ClientsPath, ClientsPath, url.Values{"client_name": {"API app"}, "redirect_uris": {"https://api.example/cb"},
+		"access_token_format": {"jwt"}, "require_pushed_authorization_requests": {"1"}})
+	wantStatus(t, api, http.StatusCreated)
+	apiID := regexp.MustCompile(`<code class="copy">([0-9a-f]{32})</code>`).FindStringSubmatch(api.body)
+	if apiID == nil {
+		t.Fatalf("no id on the page:\n%s", api.body)
+	}
+	if c, err := e.store.GetClient(ctx, apiID[1]); err != nil || c.AccessTokenFormat != "jwt" || !c.RequirePushedAuthorizationRequests {
+		t.Errorf("stored %+v, %v: want jwt access tokens and required PAR", c, err)
+	}
+	wantBody(t, b.send(ClientsPath, ClientsPath, url.Values{"client_name": {"X"}, "redirect_uris": {"https://x.example/cb"},
+		"access_token_format": {"paseto"}}), "The access token format")
 
 	for name, form := range map[string]url.Values{
 		"no name":           {"redirect_uris": {"https://x.example/cb"}},
@@ -554,8 +567,8 @@ func TestConsoleClients(t *testing.T) {
 			t.Errorf("%s: status %d, want 422 with a message:\n%s", name, p.status, p.body)
 		}
 	}
-	if all, _ := e.store.ListClients(ctx); len(all) != 2 {
-		t.Errorf("%d clients after refused forms, want 2", len(all))
+	if all, _ := e.store.ListClients(ctx); len(all) != 3 {
+		t.Errorf("%d clients after refused forms, want 3", len(all))
 	}
 	// The refusal names the flag the operator has to change, and the
 	// form keeps the choice.

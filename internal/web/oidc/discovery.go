@@ -14,6 +14,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 
+	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/oauth"
 )
 
@@ -37,14 +38,16 @@ type discovery struct {
 	SubjectTypesSupported             []string `json:"subject_types_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
-	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
-	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
-	ClaimsSupported                   []string `json:"claims_supported"`
-	PromptValuesSupported             []string `json:"prompt_values_supported"`
-	ClaimsParameterSupported          bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported         bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	// private_key_jwt assertions (RFC 7523).
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	RevocationAuthMethodsSupported             []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	ClaimsSupported                            []string `json:"claims_supported"`
+	PromptValuesSupported                      []string `json:"prompt_values_supported"`
+	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
 	// RFC 9126, when PAR is on.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
@@ -60,20 +63,21 @@ func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 		return discovery{}, errors.New("oidc: issuer is required")
 	}
 	d := discovery{
-		Issuer:                                     issuer,
-		AuthorizationEndpoint:                      issuer + PathAuthorize,
-		TokenEndpoint:                              issuer + PathToken,
-		UserinfoEndpoint:                           issuer + PathUserinfo,
-		JWKSURI:                                    issuer + PathJWKS,
-		RevocationEndpoint:                         issuer + PathRevoke,
-		IntrospectionEndpoint:                      issuer + PathIntrospect,
-		ScopesSupported:                            oauth.SupportedScopes(),
-		ResponseTypesSupported:                     []string{"code"},
-		ResponseModesSupported:                     []string{"query", "form_post"},
-		GrantTypesSupported:                        []string{"authorization_code", "refresh_token", "client_credentials"},
-		SubjectTypesSupported:                      []string{"public"},
-		TokenEndpointAuthMethodsSupported:          []string{"client_secret_basic", "client_secret_post", "none"},
-		RevocationAuthMethodsSupported:             []string{"client_secret_basic", "client_secret_post", "none"},
+		Issuer:                            issuer,
+		AuthorizationEndpoint:             issuer + PathAuthorize,
+		TokenEndpoint:                     issuer + PathToken,
+		UserinfoEndpoint:                  issuer + PathUserinfo,
+		JWKSURI:                           issuer + PathJWKS,
+		RevocationEndpoint:                issuer + PathRevoke,
+		IntrospectionEndpoint:             issuer + PathIntrospect,
+		ScopesSupported:                   oauth.SupportedScopes(),
+		ResponseTypesSupported:            []string{"code"},
+		ResponseModesSupported:            []string{"query", "form_post"},
+		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
+		SubjectTypesSupported:             []string{"public"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		TokenEndpointAuthSigningAlgValuesSupported: clients.AssertionAlgorithms,
+		RevocationAuthMethodsSupported:             []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		IntrospectionAuthMethodsSupported:          []string{"client_secret_basic"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		ClaimsSupported:                            oauth.SupportedClaims(),

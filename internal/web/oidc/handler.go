@@ -60,7 +60,7 @@ type OAuth interface {
 	PrepareRefresh(ctx context.Context, ar fosite.AccessRequester) error
 	UserInfo(ctx context.Context, subject string, scopes []string) (map[string]interface{}, error)
 	DecodeIDTokenHint(ctx context.Context, hint string) (string, error)
-	RevokeGrant(ctx context.Context, requestID string) error
+	RevokeGrant(ctx context.Context, grant fosite.Requester, reason string) error
 }
 
 var _ OAuth = (*oauth.Provider)(nil)

@@ -106,9 +106,9 @@ func (s *countingStore) RotateRefreshToken(ctx context.Context, sig, id string, 
 	s.count("RotateRefreshToken", 1)
 	return s.Store.RotateRefreshToken(ctx, sig, id, at)
 }
-func (s *countingStore) DeactivateOAuthRequestsByRequestID(ctx context.Context, k storage.RequestKind, id string) error {
+func (s *countingStore) DeactivateOAuthRequestsByRequestID(ctx context.Context, k storage.RequestKind, id, reason string) error {
 	s.count("DeactivateByRequest."+string(k), 1)
-	return s.Store.DeactivateOAuthRequestsByRequestID(ctx, k, id)
+	return s.Store.DeactivateOAuthRequestsByRequestID(ctx, k, id, reason)
 }
 
 // Each token request stays within a few round trips: counted on the code

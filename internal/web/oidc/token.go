@@ -83,7 +83,7 @@ func (h *Handler) token(c echo.Context) error {
 			}
 		}
 		if err := h.oauth.PrepareRefresh(ctx, ar); errors.Is(err, oauth.ErrUserUnavailable) {
-			if rerr := h.oauth.RevokeGrant(ctx, ar.GetID()); rerr != nil {
+			if rerr := h.oauth.RevokeGrant(ctx, ar, oauth.RevokedUserUnavailable); rerr != nil {
 				return h.accessError(ctx, c, ar, rerr)
 			}
 			return h.accessError(ctx, c, ar, fosite.ErrInvalidGrant.WithHint("The user of this grant no longer exists or is disabled."))
@@ -111,7 +111,7 @@ func (h *Handler) token(c echo.Context) error {
 		if grant.ExactOne("authorization_code") && errors.Is(respErr, fosite.ErrSerializationFailure) {
 			// Another request redeemed the code between our read and our
 			// write: a code used twice. Revoke what the other use got.
-			if rerr := h.oauth.RevokeGrant(ctx, ar.GetID()); rerr != nil {
+			if rerr := h.oauth.RevokeGrant(ctx, ar, oauth.RevokedCodeReplay); rerr != nil {
 				return h.accessError(ctx, c, ar, rerr)
 			}
 			return h.accessError(ctx, c, ar, fosite.ErrInvalidGrant.WithHint("The authorization code has already been used."))

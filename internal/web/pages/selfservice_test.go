@@ -102,7 +102,10 @@ func TestRegisterVerifyAndSignIn(t *testing.T) {
 	form := b.get(RegisterPath + "?login_challenge=c1")
 	wantStatus(t, form, http.StatusOK)
 	wantBody(t, form, `action="/register"`, `name="username"`, `name="email"`, `name="password"`, `name="password_confirm"`,
-		`name="login_challenge" value="c1"`, `<label for="username">`, `<legend>Choose a password</legend>`)
+		`name="login_challenge" value="c1"`, `<label for="username">`, `<legend>Choose a password</legend>`,
+		// The display name is asked for, optional, and the form says what
+		// leaving it empty means (no name claim).
+		`name="name"`, `<label for="name">Display name (optional)</label>`, "Left empty, they get no name.")
 
 	p := b.post(RegisterPath, registration(csrfOf(t, form), "login_challenge", "c1"))
 	wantRedirect(t, p, RegisterDonePath+"?login_challenge=c1")

@@ -116,6 +116,10 @@ type AdminClientForm struct {
 	FirstParty             bool
 	// IDTokenAlg is the id_token_signed_response_alg chosen ("": RS256).
 	IDTokenAlg string
+	// AccessTokenFormat is opaque ("") or jwt; RequirePAR is
+	// require_pushed_authorization_requests.
+	AccessTokenFormat string
+	RequirePAR        bool
 	// Back-channel logout (OpenID Connect Back-Channel Logout).
 	BackchannelLogoutURI             string
 	BackchannelLogoutSessionRequired bool
