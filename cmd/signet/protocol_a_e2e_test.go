@@ -670,6 +670,20 @@ func TestProtocolE2EPrivateKeyJWT(t *testing.T) {
 		if _, err := ccWithAssertion(x, inline.client.ClientID, assertion(t, keys[2], inline.client.ClientID, tokenURL, time.Minute)); err != nil {
 			t.Errorf("inline EdDSA client: %v", err)
 		}
+		// Replays and forged signatures are in the audit log.
+		events, err := x.ts.Store.ListAudit(x.ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons := map[string]bool{}
+		for _, e := range events {
+			if e.Action == "client.assertion_refused" && e.Target == byURI.client.ClientID {
+				reasons[e.Details["reason"]] = true
+			}
+		}
+		if !reasons["replay"] || !reasons["bad_signature"] {
+			t.Errorf("audit reasons %v, want replay and bad_signature", reasons)
+		}
 		// No assertion, no way in (a private_key_jwt client has no secret).
 		st, body, _ := byURI.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {byURI.client.ClientID}}, false)
 		if st != http.StatusUnauthorized || body["error"] != "invalid_client" {

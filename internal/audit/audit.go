@@ -66,6 +66,10 @@ const (
 	// (details: reason code_replay, refresh_reuse or user_unavailable,
 	// client_id, grant); the target is the grant's user.
 	GrantRevokeAutomatic = "grant.revoke_automatic"
+	// ClientAssertionRefused: a private_key_jwt client assertion was
+	// replayed or signed with a key the client did not register (details:
+	// reason replay or bad_signature); the target is the client.
+	ClientAssertionRefused = "client.assertion_refused"
 	// Upstream identity providers (connectors).
 	ConnectorCreate      = "connector.create"
 	ConnectorUpdate      = "connector.update"

@@ -14,6 +14,7 @@ import (
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/ory/fosite"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/storage"
 )
@@ -47,6 +48,8 @@ var assertionAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose
 type assertionAuth struct {
 	adapter *adapter
 	fetcher JWKSFetcher
+	// audit records refused assertions that may be attacks (nil: none).
+	audit audit.Recorder
 	// audiences are the values an assertion's aud may name: the issuer
 	// and the endpoints that authenticate clients.
 	audiences []string
@@ -103,6 +106,9 @@ func (a *assertionAuth) authenticate(ctx context.Context, r *http.Request, form 
 		return nil, invalidClient("The client_assertion must be signed with " + client.TokenEndpointAuthSigningAlg + ".")
 	}
 	claims, err := a.verify(ctx, client, tok)
+	if errors.Is(err, errNoKeyVerifies) {
+		a.record(ctx, clientID, "bad_signature")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +131,7 @@ func (a *assertionAuth) authenticate(ctx context.Context, r *http.Request, form 
 	sum := sha256.Sum256([]byte(clientID + "\x00" + claims.ID))
 	err = a.adapter.store.UseClientAssertionJTI(ctx, hex.EncodeToString(sum[:]), claims.Expiry.Time().Add(assertionLeeway), now)
 	if errors.Is(err, storage.ErrAlreadyExists) {
+		a.record(ctx, clientID, "replay")
 		return nil, invalidClient("This client_assertion was used already; make a new one (new jti) for every request.")
 	} else if err != nil {
 		return nil, err
@@ -157,7 +164,7 @@ func (a *assertionAuth) verify(ctx context.Context, client *Client, tok *josejwt
 		if c, ok := try(set); ok {
 			return c, nil
 		}
-		return josejwt.Claims{}, invalidClient("No key registered for this client verifies the client_assertion.")
+		return josejwt.Claims{}, fosite.ErrInvalidClient.WithHint("No key registered for this client verifies the client_assertion.").WithWrap(errNoKeyVerifies)
 	}
 	if client.JWKSURI == "" || a.fetcher == nil {
 		return josejwt.Claims{}, invalidClient("The client has no keys to check its client_assertion with.")
@@ -171,7 +178,18 @@ func (a *assertionAuth) verify(ctx context.Context, client *Client, tok *josejwt
 			return c, nil
 		}
 	}
-	return josejwt.Claims{}, invalidClient("No key published at the client's jwks_uri verifies the client_assertion.")
+	return josejwt.Claims{}, fosite.ErrInvalidClient.WithHint("No key published at the client's jwks_uri verifies the client_assertion.").WithWrap(errNoKeyVerifies)
+}
+
+// errNoKeyVerifies: the assertion's signature fits none of the client's
+// keys (forged, or the client's keys changed).
+var errNoKeyVerifies = errors.New("no key of the client verifies the assertion")
+
+func (a *assertionAuth) record(ctx context.Context, clientID, reason string) {
+	if a.audit != nil {
+		a.audit.Record(ctx, audit.Event{Action: audit.ClientAssertionRefused, Target: clientID,
+			Details: map[string]string{"reason": reason}})
+	}
 }
 
 // audiencesOf lists what assertions may name in aud.

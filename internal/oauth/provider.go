@@ -216,7 +216,7 @@ func New(o Options) (*Provider, error) {
 	if !ok {
 		return nil, fmt.Errorf("oauth: unexpected provider type %T", provider)
 	}
-	aa := &assertionAuth{adapter: ad, fetcher: o.JWKSFetcher, audiences: audiencesOf(o.Issuer, append([]string{cfg.TokenURL}, o.AssertionAudiences...))}
+	aa := &assertionAuth{adapter: ad, fetcher: o.JWKSFetcher, audit: o.Audit, audiences: audiencesOf(o.Issuer, append([]string{cfg.TokenURL}, o.AssertionAudiences...))}
 	cfg.ClientAuthenticationStrategy = aa.strategy(f.DefaultClientAuthenticationStrategy)
 	return &Provider{OAuth2Provider: provider, adapter: ad, signer: sg, store: o.Store, now: now, issuer: o.Issuer, config: cfg,
 		audit: o.Audit}, nil
