@@ -29,6 +29,7 @@ func newUsersCmd() *cobra.Command {
 		newUsersSetRolesCmd(m),
 		newUsersDisableCmd(m),
 		newUsersEnableCmd(m),
+		newUsersResetMFACmd(m),
 		newUsersDeleteCmd(m),
 		newUsersVerifyEmailCmd(m),
 		newUsersSendResetCmd(m),

@@ -31,6 +31,9 @@ func addAccountFlags(cmd *cobra.Command, cfg *config.Config) {
 	f.Uint32Var(&cfg.Argon2Time, "argon2-time", cfg.Argon2Time, "argon2id passes of new password hashes")
 	f.Uint8Var(&cfg.Argon2Parallelism, "argon2-parallelism", cfg.Argon2Parallelism, "argon2id lanes of new password hashes")
 	f.Float64Var(&cfg.FailedLoginRate, "failed-login-rate", cfg.FailedLoginRate, "wrong passwords from unknown browsers checked per second per replica before such logins get 429 (0: no bound)")
+	f.BoolVar(&cfg.MFARequired, "mfa-required", cfg.MFARequired, "every user must set up and use a second factor (authenticator app or passkey)")
+	f.StringSliceVar(&cfg.MFARequiredRoles, "mfa-required-roles", cfg.MFARequiredRoles, "users with any of these roles must set up and use a second factor, e.g. admin")
+	f.IntVar(&cfg.MFARememberDays, "mfa-remember-days", cfg.MFARememberDays, "offer \"don't ask again on this device\" for the second factor, for this many days (0: off)")
 	f.IntVar(&cfg.PasswordHashConcurrency, "password-hash-concurrency", cfg.PasswordHashConcurrency, "password hashes run at once (0: one per CPU); more logins briefly queue, then get 429")
 }
 

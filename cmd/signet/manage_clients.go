@@ -66,6 +66,7 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 	f.StringVar(&reg.TokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic (default), client_secret_post, private_key_jwt (with --jwks or --jwks-uri) or none")
 	f.BoolVar(&public, "public", false, "public client without a secret (same as --token-endpoint-auth-method none)")
 	f.BoolVar(&reg.FirstParty, "first-party", false, "first-party client: skips the consent page")
+	f.BoolVar(&reg.RequireMFA, "require-mfa", false, "people signing in to the client must use a second factor")
 	f.StringVar(&reg.IDTokenSignedResponseAlg, "id-token-signed-response-alg", "",
 		"algorithm of the client's ID tokens: RS256 (default), ES256 or EdDSA; the server must sign with it (--signing-algorithms)")
 	f.StringVar(&jwks, "jwks", "", "public keys of a private_key_jwt client: a JSON Web Key Set, or @FILE to read it from a file")
@@ -180,6 +181,7 @@ func manageShowClient(w io.Writer, c adminclient.OAuthClient) error {
 		"scope", c.Scope,
 		"token_endpoint_auth_method", c.TokenEndpointAuthMethod,
 		"first_party", manageYesNo(c.FirstParty),
+		"require_mfa", manageYesNo(c.RequireMFA),
 		"id_token_signed_response_alg", manageOrDash(c.IDTokenSignedResponseAlg),
 		"access_token_format", manageOrDash(c.AccessTokenFormat),
 		"audience", manageList(c.Audience),

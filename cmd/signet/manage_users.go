@@ -96,10 +96,10 @@ func newUsersListCmd(m *manageFlags) *cobra.Command {
 			if m.wantJSON() {
 				return managePrintJSON(cmd.OutOrStdout(), users)
 			}
-			rows := [][]string{{"ID", "USERNAME", "EMAIL", "NAME", "ROLES", "VERIFIED", "DISABLED"}}
+			rows := [][]string{{"ID", "USERNAME", "EMAIL", "NAME", "ROLES", "VERIFIED", "DISABLED", "2FA"}}
 			for _, u := range users {
 				rows = append(rows, []string{u.ID, u.Username, u.Email, manageOrDash(u.Name), manageList(u.Roles),
-					manageYesNo(u.EmailVerified), manageYesNo(u.Disabled)})
+					manageYesNo(u.EmailVerified), manageYesNo(u.Disabled), manageYesNo(u.MFAEnrolled)})
 			}
 			return manageTable(cmd.OutOrStdout(), rows)
 		},
@@ -187,6 +187,25 @@ func newUsersEnableCmd(m *manageFlags) *cobra.Command {
 	}
 }
 
+func newUsersResetMFACmd(m *manageFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-mfa USER",
+		Short: "Remove a user's second factors and recovery codes (they lost them)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			api, err := m.client()
+			if err != nil {
+				return err
+			}
+			u, err := api.ResetUserMFA(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return manageShowUser(cmd.OutOrStdout(), m, u)
+		},
+	}
+}
+
 func newUsersDeleteCmd(m *manageFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete USER",
@@ -216,6 +235,7 @@ func manageShowUser(w io.Writer, m *manageFlags, u adminclient.User) error {
 		"name", manageOrDash(u.Name),
 		"email_verified", manageYesNo(u.EmailVerified),
 		"disabled", manageYesNo(u.Disabled),
+		"mfa_enrolled", manageYesNo(u.MFAEnrolled),
 		"roles", manageList(u.Roles),
 		"created_at", manageTime(u.CreatedAt),
 		"updated_at", manageTime(u.UpdatedAt),

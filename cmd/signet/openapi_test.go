@@ -122,6 +122,8 @@ func adminAPIDriver(api *openAPIClient) {
 	api.call("POST", "/admin/users/ada/send-reset", nil, http.StatusOK)
 	api.call("POST", "/admin/users/ada/logout", nil, http.StatusOK)
 	api.call("POST", "/admin/users/nobody/logout", nil, http.StatusNotFound)
+	api.call("POST", "/admin/users/ada/reset-mfa", nil, http.StatusOK)
+	api.call("POST", "/admin/users/nobody/reset-mfa", nil, http.StatusNotFound)
 
 	// Clients.
 	var cl adminapi.OAuthClient

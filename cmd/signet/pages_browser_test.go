@@ -236,6 +236,8 @@ type browserIDClaims struct {
 	Email             string   `json:"email"`
 	Roles             []string `json:"roles"`
 	EmailVerified     bool     `json:"email_verified"`
+	AMR               []string `json:"amr"`
+	ACR               string   `json:"acr"`
 }
 
 // browserRPResult is what one callback brought.

@@ -12,6 +12,7 @@ import (
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/mail"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/storage"
 	adminapi "github.com/signet-idp/signet/internal/web/admin"
 )
@@ -22,7 +23,7 @@ import (
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).WithMFA(acc.mfa).
 		WithRegistrationTokens(clients.NewRegistrationTokens(d.store, d.now))
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
@@ -34,6 +35,7 @@ type accountServices struct {
 	accounts   *accounts.Service
 	audit      *audit.Service
 	connectors *connectors.Service
+	mfa        *mfa.Service
 }
 
 // newAccounts builds the accounts service and the audit log as every
@@ -68,7 +70,11 @@ func newAccounts(d serverDeps) (accountServices, error) {
 		Secret: d.secret, OldSecrets: d.oldSecrets, Issuer: d.cfg.Issuer, Timeout: d.cfg.ConnectorTimeout,
 		Audit: au, Logger: d.logger, Now: d.now,
 	})
-	return accountServices{accounts: acc, audit: au, connectors: conn}, nil
+	factors, err := newMFA(d, au)
+	if err != nil {
+		return accountServices{}, err
+	}
+	return accountServices{accounts: acc, audit: au, connectors: conn, mfa: factors}, nil
 }
 
 // newMailSender sends by SMTP when a host is configured. With --dev mails,

@@ -9,6 +9,7 @@ import (
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/connectors"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/console"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -24,12 +25,13 @@ type consoleDeps struct {
 	accounts   *accounts.Service
 	audit      *audit.Service
 	connectors *connectors.Service
+	mfa        *mfa.Service
 }
 
 // registerConsole mounts the admin console under /admin on the public
 // listener, for signed-in users with the admin role.
 func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
-	h, err := console.New(console.Config{
+	cfg := console.Config{
 		Render:      cd.render,
 		Sessions:    cd.sessions,
 		Accounts:    cd.accounts,
@@ -40,7 +42,12 @@ func registerConsole(public *echo.Echo, d serverDeps, cd consoleDeps) error {
 		Secure:      d.cfg.IssuerIsHTTPS(),
 		AccountLink: true,
 		Connectors:  cd.connectors,
-	})
+		MFA:         cd.mfa,
+	}
+	if p := newMFAPolicy(d); p != nil {
+		cfg.MFAPolicy = p
+	}
+	h, err := console.New(cfg)
 	if err != nil {
 		return fmt.Errorf("console: %w", err)
 	}

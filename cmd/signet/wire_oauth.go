@@ -83,6 +83,7 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		Keys:                  km,
 		JWKSMaxAge:            km.PrepublishWindow(),
 		Sessions:              managerSessions{newSessionManager(d)},
+		MFAPolicy:             oidcMFAPolicy(d),
 		RequireBrowserSession: true,
 		LoginPath:             pages.LoginPath,
 		ErrorPages:            protocolErrorPages{rd},
@@ -147,6 +148,15 @@ func newBackchannel(d serverDeps, km backchannel.Keys) (*backchannel.Service, er
 	})
 }
 
+// oidcMFAPolicy is the operator's second-factor requirement as the
+// authorization endpoint reads it (a nil interface when there is none).
+func oidcMFAPolicy(d serverDeps) oidc.MFAPolicy {
+	if p := newMFAPolicy(d); p != nil {
+		return p
+	}
+	return nil
+}
+
 // newSessionManager is the browser session manager the authorization
 // endpoint reads SSO sessions with. It must read the cookie the login page
 // writes: same store, cookie name and clock as the pages' manager.
@@ -171,7 +181,7 @@ func (s managerSessions) Current(r *http.Request) (oidc.BrowserSession, bool, er
 	} else if err != nil {
 		return oidc.BrowserSession{}, false, err
 	}
-	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, IDP: sess.IDP}, true, nil
+	return oidc.BrowserSession{ID: sess.ID, Subject: sess.UserID, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR, IDP: sess.IDP}, true, nil
 }
 
 // newPagesChallenges is the login challenge service in the shape the login
@@ -206,6 +216,7 @@ func (p pagesChallenges) Challenge(ctx context.Context, value string) (pages.Cha
 		MaxAge:             info.MaxAge,
 		MaxAgeSet:          info.HasMaxAge,
 		IDTokenHintSubject: info.IDTokenHintSubject,
+		RequireMFA:         info.RequireMFA,
 		Subject:            info.Subject,
 		SessionID:          info.SessionID,
 		AuthTime:           info.AuthTime,

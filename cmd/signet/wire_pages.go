@@ -29,6 +29,10 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 	if err != nil {
 		return err
 	}
+	twoFactor, err := newTwoFactorPages(d, svc.mfa)
+	if err != nil {
+		return err
+	}
 	h, err := pages.New(pages.Config{
 		Render:            rd,
 		Sessions:          sm,
@@ -45,6 +49,7 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		Signup:            acc,
 		Recovery:          acc,
 		Account:           acc,
+		TwoFactor:         twoFactor,
 		Connectors:        svc.connectors,
 		HidePasswordLogin: !d.cfg.PasswordLogin,
 		IsAdmin:           storeIsAdmin(d.store),
@@ -57,7 +62,7 @@ func registerPages(public *echo.Echo, d serverDeps, svc accountServices, rd *ren
 		return fmt.Errorf("pages: %w", err)
 	}
 	h.Register(public)
-	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au, connectors: svc.connectors})
+	return registerConsole(public, d, consoleDeps{render: rd, sessions: sm, csrf: h.CSRF(), accounts: acc, audit: au, connectors: svc.connectors, mfa: svc.mfa})
 }
 
 // deviceCookieInfo names the device cookie's key among those derived from

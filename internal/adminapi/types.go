@@ -24,6 +24,8 @@ type ClientRegistration struct {
 	Scope                   string `json:"scope,omitempty"`
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	FirstParty              bool   `json:"first_party,omitempty"`
+	// RequireMFA: people signing in to the client must use a second factor.
+	RequireMFA bool `json:"require_mfa,omitempty"`
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
 	// RS256, ES256 or EdDSA; empty means the provider default, RS256.
 	IDTokenSignedResponseAlg string `json:"id_token_signed_response_alg,omitempty"`
@@ -61,6 +63,7 @@ type OAuthClient struct {
 	Scope                   string   `json:"scope"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
 	FirstParty              bool     `json:"first_party"`
+	RequireMFA              bool     `json:"require_mfa"`
 	// IDTokenSignedResponseAlg is the algorithm of the client's ID tokens:
 	// the registered one, or RS256 (the default) when it registered none.
 	IDTokenSignedResponseAlg string          `json:"id_token_signed_response_alg"`
@@ -99,6 +102,9 @@ type User struct {
 	Roles         []string  `json:"roles"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// MFAEnrolled: the user has a second factor (authenticator app or
+	// passkey).
+	MFAEnrolled bool `json:"mfa_enrolled"`
 }
 
 // UserRoles is the body of PUT /users/:id/roles, which replaces the

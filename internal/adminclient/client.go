@@ -184,6 +184,12 @@ func (c *Client) DisableUser(ctx context.Context, ref string) (User, error) {
 	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/disable", nil, &out)
 }
 
+// ResetUserMFA removes a user's second factors and recovery codes.
+func (c *Client) ResetUserMFA(ctx context.Context, ref string) (User, error) {
+	var out User
+	return out, c.do(ctx, http.MethodPost, "/users/"+url.PathEscape(ref)+"/reset-mfa", nil, &out)
+}
+
 // EnableUser enables a user.
 func (c *Client) EnableUser(ctx context.Context, ref string) (User, error) {
 	var out User

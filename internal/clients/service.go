@@ -117,6 +117,9 @@ type Registration struct {
 	TokenEndpointAuthMethod string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
+	// RequireMFA: people signing in to the client must use a second
+	// factor.
+	RequireMFA bool
 	// IDTokenSignedResponseAlg is the JWS alg of the client's ID tokens:
 	// RS256, ES256 or EdDSA; empty means the default, RS256. (The server
 	// signs with it only when that algorithm is configured.)
@@ -329,6 +332,7 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 		Audience:                           r.Audience,
 		TokenEndpointAuthMethod:            r.TokenEndpointAuthMethod,
 		FirstParty:                         r.FirstParty,
+		RequireMFA:                         r.RequireMFA,
 		IDTokenSignedResponseAlg:           r.IDTokenSignedResponseAlg,
 		JWKS:                               r.JWKS,
 		JWKSURI:                            r.JWKSURI,

@@ -160,6 +160,17 @@ type Config struct {
 	// it. 0: no bound.
 	FailedLoginRate float64
 
+	// --- Two-factor sign-in (issue 11) ---
+
+	// MFARequired makes every user set up and use a second factor.
+	MFARequired bool
+	// MFARequiredRoles makes users holding any of these roles set up and
+	// use a second factor (the admin console needs one then too).
+	MFARequiredRoles []string
+	// MFARememberDays, when positive, lets people skip the second factor
+	// on a browser they ask to be remembered, for that many days. 0: off.
+	MFARememberDays int
+
 	// --- Signing keys (issue 4: rotation, algorithms) ---
 
 	// KeyRotationPeriod is how long a signing key signs before the next
@@ -424,6 +435,11 @@ func (c Config) Validate() error {
 	check(c.Argon2Memory < 8*uint32(max(c.Argon2Parallelism, 1)) || c.Argon2Memory > maxArgon2MemoryKiB,
 		"argon2 memory %d KiB must be from 8 KiB per lane to %d KiB", c.Argon2Memory, maxArgon2MemoryKiB)
 	check(c.FailedLoginRate < 0, "failed login rate must not be negative (0: no bound)")
+	for _, r := range c.MFARequiredRoles {
+		check(!defaultRolePattern.MatchString(r),
+			"MFA-required role %q must be a role name: lower-case letters, digits, '.', '_', ':' or '-'", r)
+	}
+	check(c.MFARememberDays < 0 || c.MFARememberDays > 365, "MFA remember days %d must be 0 (off) to 365", c.MFARememberDays)
 	check(c.PasswordHashConcurrency < 0 || c.PasswordHashConcurrency > maxPasswordHashConcurrency,
 		"password hash concurrency %d must be 0 (one per CPU) to %d", c.PasswordHashConcurrency, maxPasswordHashConcurrency)
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/storage"
 )
 
@@ -82,9 +83,10 @@ type Login struct {
 	Subject   string
 	SessionID string
 	AuthTime  time.Time
-	// AMR and IDP: how the session signed in (not parked: read from the
-	// browser session when the request resumes).
+	// AMR, ACR and IDP: how the session signed in (not parked: read from
+	// the browser session when the request resumes).
 	AMR []string
+	ACR string
 	IDP string
 }
 
@@ -153,6 +155,9 @@ type ChallengeInfo struct {
 	HasMaxAge bool
 	// IDTokenHintSubject is the subject of a valid id_token_hint.
 	IDTokenHintSubject string
+	// RequireMFA: the request (acr_values) or the client asks for a
+	// second factor.
+	RequireMFA bool
 	// LoginSatisfied: a login was accepted (or a browser session already
 	// satisfies the request); Subject, SessionID and AuthTime describe it.
 	LoginSatisfied bool
@@ -215,6 +220,7 @@ func (s *Challenges) Challenge(ctx context.Context, value string) (ChallengeInfo
 		ConsentGiven:    c.ConsentGiven,
 		GrantedScopes:   slices.Clone(c.GrantedScopes),
 		ExpiresAt:       c.ExpiresAt,
+		RequireMFA:      RequiresSecondFactor(form, client),
 	}
 	if ma, ok := parseMaxAge(form); ok {
 		info.MaxAge, info.HasMaxAge = ma, true
@@ -225,6 +231,15 @@ func (s *Challenges) Challenge(ctx context.Context, value string) (ChallengeInfo
 		}
 	}
 	return info, nil
+}
+
+// RequiresSecondFactor reports whether an authorization request must be
+// answered from a two-factor sign-in: it asks for the two-factor class in
+// acr_values (a request for acr is never answered with less, so a
+// password-only session is stepped up), or the client is registered to
+// require it.
+func RequiresSecondFactor(form url.Values, client storage.Client) bool {
+	return client.RequireMFA || slices.Contains(strings.Fields(form.Get("acr_values")), mfa.ACRTwoFactor)
 }
 
 // MaxAgeLimit is the largest max_age, in seconds, that a time.Duration

@@ -247,9 +247,11 @@ type Grant struct {
 	// was created): fosite checks prompt=login and max_age against it.
 	RequestedAt time.Time
 	Nonce       string
-	// AMR is how the person authenticated (the `amr` claim); IDP the
+	// AMR and ACR are how the person authenticated and the class it
+	// reached (the `amr` and `acr` claims; empty: not sent); IDP the
 	// connector they came through (the `idp` claim, "" for none).
 	AMR []string
+	ACR string
 	IDP string
 }
 
@@ -273,8 +275,9 @@ func (p *Provider) NewUserSession(ctx context.Context, g Grant, granted []string
 	c.AuthTime = g.AuthTime.UTC().Truncate(time.Second)
 	c.RequestedAt = g.RequestedAt.UTC().Truncate(time.Second)
 	c.Nonce = g.Nonce
-	// fosite drops an `amr` put in Extra: it has its own field.
+	// fosite writes these two itself (amr put in Extra would be dropped).
 	c.AuthenticationMethodsReferences = slices.Clone(g.AMR)
+	c.AuthenticationContextClassReference = g.ACR
 	s.setClaims(granted)
 	return s, nil
 }

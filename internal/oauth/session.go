@@ -27,7 +27,7 @@ func SupportedScopes() []string {
 // SupportedClaims lists every claim ID tokens and userinfo may carry.
 func SupportedClaims() []string {
 	return []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
-		"preferred_username", "name", "email", "email_verified", "roles", "amr", "idp"}
+		"preferred_username", "name", "email", "email_verified", "roles", "amr", "acr", "idp"}
 }
 
 // UserClaims is the snapshot of a person taken when a grant is made (and

@@ -146,9 +146,11 @@ type StartInput struct {
 	Remember  bool
 	UserAgent string
 	IP        string
-	// AMR says how the person authenticated (RFC 8176: "pwd", "fed");
-	// IDP is the connector they came through ("" for none).
+	// AMR says how the person authenticated (RFC 8176: "pwd", "otp",
+	// "hwk", "mfa", "fed"), ACR the class that reached; IDP is the
+	// connector they came through ("" for none). ID tokens carry them.
 	AMR []string
+	ACR string
 	IDP string
 }
 
@@ -181,6 +183,7 @@ func (m *Manager) Start(w http.ResponseWriter, r *http.Request, in StartInput) (
 		UserAgent:  truncate(in.UserAgent, 512),
 		IP:         truncate(in.IP, 64),
 		AMR:        in.AMR,
+		ACR:        in.ACR,
 		IDP:        in.IDP,
 	}
 	if in.Remember {

@@ -54,6 +54,8 @@ type API struct {
 	logger   *slog.Logger
 	// connectors is nil until WithConnectors: no /connectors routes.
 	connectors Connectors
+	// mfa is nil until WithMFA: no reset-mfa route, mfa_enrolled false.
+	mfa SecondFactors
 	// regTokens serves /registration-tokens (nil: not mounted).
 	regTokens RegistrationTokens
 }
@@ -119,6 +121,7 @@ func (a *API) Register(g *echo.Group) {
 	g.GET("/openapi.json", serveOpenAPI)
 
 	a.registerConnectors(g)
+	a.registerMFA(g)
 
 	g.RouteNotFound("/*", func(c echo.Context) error {
 		return writeError(c, http.StatusNotFound, "not_found", "no such admin API endpoint (or method)")

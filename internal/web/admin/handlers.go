@@ -39,6 +39,7 @@ func toClientResponse(c storage.Client) adminapi.OAuthClient {
 		Scope:                              strings.Join(c.Scopes, " "),
 		TokenEndpointAuthMethod:            c.TokenEndpointAuthMethod,
 		FirstParty:                         c.FirstParty,
+		RequireMFA:                         c.RequireMFA,
 		IDTokenSignedResponseAlg:           alg,
 		JWKSURI:                            c.JWKSURI,
 		TokenEndpointAuthSigningAlg:        c.TokenEndpointAuthSigningAlg,
@@ -116,6 +117,7 @@ func (a *API) createClient(c echo.Context) error {
 		Scopes:                             strings.Fields(req.Scope),
 		TokenEndpointAuthMethod:            req.TokenEndpointAuthMethod,
 		FirstParty:                         req.FirstParty,
+		RequireMFA:                         req.RequireMFA,
 		IDTokenSignedResponseAlg:           req.IDTokenSignedResponseAlg,
 		JWKS:                               string(req.JWKS),
 		JWKSURI:                            req.JWKSURI,
@@ -199,9 +201,9 @@ func (a *API) listUsers(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	out := make([]adminapi.User, 0, len(users))
-	for _, u := range users {
-		out = append(out, toUserResponse(u))
+	out, err := a.users(c, users...)
+	if err != nil {
+		return a.fail(c, err)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -224,7 +226,7 @@ func (a *API) getUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) deleteUser(c echo.Context) error {
@@ -246,7 +248,7 @@ func (a *API) setUserRoles(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) disableUser(c echo.Context) error {
@@ -254,7 +256,7 @@ func (a *API) disableUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) enableUser(c echo.Context) error {
@@ -262,7 +264,7 @@ func (a *API) enableUser(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 func (a *API) createRole(c echo.Context) error {
@@ -301,7 +303,7 @@ func (a *API) verifyUserEmail(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 // sendUserReset mails the user a password reset link and answers the user
@@ -311,7 +313,7 @@ func (a *API) sendUserReset(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
-	return c.JSON(http.StatusOK, toUserResponse(u))
+	return a.userJSON(c, http.StatusOK, u)
 }
 
 // logoutUser ends every session of the user and revokes every token issued

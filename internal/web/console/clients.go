@@ -32,7 +32,7 @@ const maxURIField = 8000
 func toAdminClient(cl storage.Client) render.AdminClient {
 	return render.AdminClient{
 		ID: cl.ID, Name: cl.Name, RedirectURIs: cl.RedirectURIs, AuthMethod: cl.TokenEndpointAuthMethod,
-		FirstParty: cl.FirstParty, CreatedAt: cl.CreatedAt,
+		FirstParty: cl.FirstParty, RequireMFA: cl.RequireMFA, CreatedAt: cl.CreatedAt,
 	}
 }
 
@@ -74,6 +74,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs:           clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
 		AuthMethod:                       clip(c.FormValue("token_endpoint_auth_method"), 40),
 		FirstParty:                       c.FormValue("first_party") != "",
+		RequireMFA:                       c.FormValue("require_mfa") != "",
 		IDTokenAlg:                       clip(c.FormValue("id_token_signed_response_alg"), 20),
 		AccessTokenFormat:                clip(c.FormValue("access_token_format"), 20),
 		RequirePAR:                       c.FormValue("require_pushed_authorization_requests") != "",
@@ -94,6 +95,7 @@ func (h *Handler) createClient(c echo.Context) error {
 		PostLogoutRedirectURIs:             lines(c.FormValue("post_logout_redirect_uris")),
 		TokenEndpointAuthMethod:            c.FormValue("token_endpoint_auth_method"),
 		FirstParty:                         form.FirstParty,
+		RequireMFA:                         form.RequireMFA,
 		IDTokenSignedResponseAlg:           c.FormValue("id_token_signed_response_alg"),
 		AccessTokenFormat:                  c.FormValue("access_token_format"),
 		RequirePushedAuthorizationRequests: form.RequirePAR,

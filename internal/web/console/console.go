@@ -16,6 +16,7 @@ import (
 
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/pages"
@@ -52,6 +53,12 @@ type Config struct {
 	// ClientIP names the address audit events record; default: the Echo
 	// instance's IPExtractor, or the connection's address.
 	ClientIP func(*http.Request) string
+	// MFA shows who has a second factor and resets them; nil leaves both
+	// out.
+	MFA SecondFactors
+	// MFAPolicy, when set, sends an administrator whose session has only a
+	// password and who must use a second factor to sign in with it first.
+	MFAPolicy MFAPolicy
 }
 
 // Handler serves the console.
@@ -97,6 +104,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.POST("/users/:id/verify-email", h.userAction(h.verifyEmail))
 	g.POST("/users/:id/send-reset", h.userAction(h.sendReset))
 	g.POST("/users/:id/sign-out", h.userAction(h.signOut))
+	if h.cfg.MFA != nil {
+		g.POST("/users/:id/reset-mfa", h.userAction(h.resetMFA))
+	}
 
 	g.GET("/roles", h.roles)
 	g.POST("/roles", h.createRole)
@@ -147,6 +157,16 @@ func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 				Hint:    "If you need access, ask an administrator to give your account the admin role.",
 				Code:    "forbidden",
 			})
+		}
+		if h.cfg.MFAPolicy != nil && !mfa.TwoFactor(s.ACR) {
+			required, err := h.cfg.MFAPolicy.Required(r.Context(), u.ID)
+			if err != nil {
+				return h.fail(c, err)
+			}
+			if required {
+				// The login page asks for (or sets up) the second factor.
+				return toLogin(c)
+			}
 		}
 		c.Set(adminKey, u)
 		c.SetRequest(r.WithContext(audit.WithActor(r.Context(), audit.Actor{ID: u.ID, IP: h.clientIP(c)})))
@@ -201,6 +221,7 @@ var flashMessages = map[string]string{
 	"email-verified":     "The e-mail address is marked as verified.",
 	"reset-sent":         "A password reset link is on its way.",
 	"signed-out":         "The user is signed out everywhere, and every token of their apps is revoked.",
+	"mfa-reset":          "The user's second factors and recovery codes are removed. They sign in with their password alone until they set up new ones.",
 	"role-created":       "The role is created.",
 	"role-deleted":       "The role is deleted, and no user holds it any more.",
 	"client-deleted":     "The client is deleted. Its tokens no longer work.",

@@ -44,3 +44,18 @@ type Audit interface {
 	Record(ctx context.Context, e audit.Event)
 	Tail(ctx context.Context, limit int) ([]storage.AuditEvent, error)
 }
+
+// SecondFactors is what the console uses of two-factor sign-in
+// (internal/mfa's Service): who has a second factor, and the reset for
+// someone who lost theirs.
+type SecondFactors interface {
+	Statuses(ctx context.Context, userIDs []string) (map[string]storage.MFAStatus, error)
+	Reset(ctx context.Context, userID string) error
+}
+
+// MFAPolicy says whether a user must sign in with a second factor (their
+// role or the server requires it): the console then needs a two-factor
+// session.
+type MFAPolicy interface {
+	Required(ctx context.Context, userID string) (bool, error)
+}

@@ -74,8 +74,20 @@ func (h *Handler) users(c echo.Context) error {
 	if page > 1 {
 		p.PrevURL = usersURL(q, page-1)
 	}
+	ids := make([]string, 0, len(list))
 	for _, u := range list {
 		p.Users = append(p.Users, toAdminUser(u))
+		ids = append(ids, u.ID)
+	}
+	if h.cfg.MFA != nil {
+		st, err := h.cfg.MFA.Statuses(c.Request().Context(), ids)
+		if err != nil {
+			return h.fail(c, err)
+		}
+		p.ShowMFA = true
+		for i := range p.Users {
+			p.Users[i].MFA = st[p.Users[i].ID].Enrolled()
+		}
 	}
 	return h.cfg.Render.AdminUsers(c.Response(), http.StatusOK, p)
 }
@@ -106,6 +118,15 @@ func (h *Handler) renderUser(c echo.Context, status int, u accounts.User, flash,
 	}
 	p := render.AdminUserPage{
 		Common: h.common(c), Flash: flash, Error: problem, User: toAdminUser(u), Self: u.ID == admin(c).ID,
+	}
+	if h.cfg.MFA != nil {
+		st, err := h.cfg.MFA.Statuses(c.Request().Context(), []string{u.ID})
+		if err != nil {
+			return h.fail(c, err)
+		}
+		p.ShowMFA = true
+		p.User.MFA = st[u.ID].Enrolled()
+		p.TOTP, p.Passkeys, p.RecoveryCodes = st[u.ID].TOTP, st[u.ID].Passkeys, st[u.ID].RecoveryCodes
 	}
 	for _, r := range roles {
 		p.Roles = append(p.Roles, render.AdminRoleChoice{Name: r.Name, Description: r.Description, Checked: slices.Contains(u.Roles, r.Name)})
@@ -196,4 +217,14 @@ func (h *Handler) sendReset(_ echo.Context, ctx context.Context, ref string) (st
 func (h *Handler) signOut(_ echo.Context, ctx context.Context, ref string) (string, error) {
 	_, err := h.cfg.Accounts.SignOutEverywhere(ctx, ref)
 	return "signed-out", err
+}
+
+// resetMFA removes the user's second factors and recovery codes (they lost
+// them); the service records it in the audit log.
+func (h *Handler) resetMFA(_ echo.Context, ctx context.Context, ref string) (string, error) {
+	u, err := h.cfg.Accounts.GetUser(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return "mfa-reset", h.cfg.MFA.Reset(ctx, u.ID)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/ory/fosite"
 
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/oauth"
 )
 
@@ -76,9 +77,15 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	if found {
-		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, IDP: bs.IDP}
+		l := oauth.Login{Subject: bs.Subject, SessionID: bs.ID, AuthTime: bs.AuthTime, AMR: bs.AMR, ACR: bs.ACR, IDP: bs.IDP}
 		if oauth.SatisfiesRequest(form, h.now(), l, hintSubject) {
-			park.Login = &l
+			ok, err := h.strongEnough(ctx, ar, form, bs)
+			if err != nil {
+				return h.authorizeErrorPage(c, err)
+			}
+			if ok {
+				park.Login = &l
+			}
 		}
 	}
 
@@ -100,6 +107,7 @@ func (h *Handler) authorize(c echo.Context) error {
 				SessionID:   park.Login.SessionID,
 				AuthTime:    park.Login.AuthTime,
 				AMR:         park.Login.AMR,
+				ACR:         park.Login.ACR,
 				IDP:         park.Login.IDP,
 				RequestedAt: h.now(),
 				Nonce:       form.Get("nonce"),
@@ -115,6 +123,22 @@ func (h *Handler) authorize(c echo.Context) error {
 		return h.authorizeErrorPage(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, h.loginPath+"?login_challenge="+url.QueryEscape(value))
+}
+
+// strongEnough reports whether the browser session's sign-in satisfies the
+// second factor the request, the client or the user's policy requires.
+func (h *Handler) strongEnough(ctx context.Context, ar fosite.AuthorizeRequester, form url.Values, bs BrowserSession) (bool, error) {
+	if mfa.TwoFactor(bs.ACR) {
+		return true, nil
+	}
+	if c, ok := ar.GetClient().(*oauth.Client); ok && oauth.RequiresSecondFactor(form, c.Client) {
+		return false, nil
+	}
+	if h.mfaPolicy == nil || bs.Subject == "" {
+		return true, nil
+	}
+	required, err := h.mfaPolicy.Required(ctx, bs.Subject)
+	return !required, err
 }
 
 // consentKnown reports whether consent needs no page: a first-party
@@ -246,19 +270,17 @@ func (h *Handler) resume(c echo.Context) error {
 		return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 			"This sign-in is not tied to a browser session. Go back to the application and start again.")
 	}
-	var how BrowserSession
+	var bs BrowserSession
 	if ch.SessionID != "" {
-		bs, found, err := h.sessions.Current(r)
+		cur, found, err := h.sessions.Current(r)
 		if err != nil {
 			return h.authorizeErrorPage(c, err)
 		}
-		if (found && bs.ID != ch.SessionID) || (!found && h.requireSess) {
+		if (found && cur.ID != ch.SessionID) || (!found && h.requireSess) {
 			return h.errorPage(c, http.StatusBadRequest, "invalid_request",
 				"This sign-in was completed in another browser session. Go back to the application and start again.")
 		}
-		if found {
-			how = bs
-		}
+		bs = cur
 	}
 
 	form, err := url.ParseQuery(ch.Form)
@@ -283,12 +305,20 @@ func (h *Handler) resume(c echo.Context) error {
 	if !ch.ConsentGiven {
 		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The person did not allow the application access."))
 	}
+	// The login pages step a password-only session up; a challenge that
+	// reaches here without it was not completed as the request demands.
+	if ok, err := h.strongEnough(ctx, ar, form, bs); err != nil {
+		return h.authorizeErrorPage(c, err)
+	} else if !ok && ch.SessionID != "" {
+		return h.authorizeError(ctx, c, ar, fosite.ErrAccessDenied.WithHint("The sign-in did not use the second factor the request requires."))
+	}
 	return h.issueCode(ctx, c, ar, oauth.Grant{
 		Subject:     ch.Subject,
 		SessionID:   ch.SessionID,
 		AuthTime:    ch.AuthTime,
-		AMR:         how.AMR,
-		IDP:         how.IDP,
+		AMR:         bs.AMR,
+		ACR:         bs.ACR,
+		IDP:         bs.IDP,
 		RequestedAt: ch.CreatedAt,
 		Nonce:       form.Get("nonce"),
 	}, ch.GrantedScopes)

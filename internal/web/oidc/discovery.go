@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/oauth"
 )
 
@@ -44,10 +45,13 @@ type discovery struct {
 	IntrospectionAuthMethodsSupported          []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	ClaimsSupported                            []string `json:"claims_supported"`
-	PromptValuesSupported                      []string `json:"prompt_values_supported"`
-	ClaimsParameterSupported                   bool     `json:"claims_parameter_supported"`
-	RequestParameterSupported                  bool     `json:"request_parameter_supported"`
-	RequestURIParameterSupported               bool     `json:"request_uri_parameter_supported"`
+	// ACRValuesSupported: the one-factor and two-factor classes that
+	// acr_values may ask for and the acr claim says.
+	ACRValuesSupported           []string `json:"acr_values_supported"`
+	PromptValuesSupported        []string `json:"prompt_values_supported"`
+	ClaimsParameterSupported     bool     `json:"claims_parameter_supported"`
+	RequestParameterSupported    bool     `json:"request_parameter_supported"`
+	RequestURIParameterSupported bool     `json:"request_uri_parameter_supported"`
 	// RFC 9126, when PAR is on.
 	PushedAuthorizationRequestEndpoint string `json:"pushed_authorization_request_endpoint,omitempty"`
 	RequirePushedAuthorizationRequests bool   `json:"require_pushed_authorization_requests,omitempty"`
@@ -81,6 +85,7 @@ func discoveryDocument(issuer, endSessionPath string) (discovery, error) {
 		IntrospectionAuthMethodsSupported:          []string{"client_secret_basic"},
 		CodeChallengeMethodsSupported:              []string{"S256"},
 		ClaimsSupported:                            oauth.SupportedClaims(),
+		ACRValuesSupported:                         mfa.SupportedACRValues(),
 		PromptValuesSupported:                      []string{"none", "login", "consent"},
 		AuthorizationResponseISSParameterSupported: true,
 	}

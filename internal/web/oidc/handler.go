@@ -89,10 +89,17 @@ type BrowserSession struct {
 	ID       string
 	Subject  string
 	AuthTime time.Time
-	// AMR and IDP say how the session signed in (the `amr` and `idp`
-	// claims).
+	// AMR, ACR and IDP say how the session signed in (the `amr`, `acr`
+	// and `idp` claims).
 	AMR []string
+	ACR string
 	IDP string
+}
+
+// MFAPolicy says whether a user must sign in with a second factor
+// whatever the app asks (the server's or their role's requirement).
+type MFAPolicy interface {
+	Required(ctx context.Context, userID string) (bool, error)
 }
 
 // BrowserSessions finds the signed-in session of a request. The pages
@@ -123,6 +130,10 @@ type Options struct {
 	JWKSMaxAge time.Duration
 	// Sessions finds SSO sessions (nil: NoBrowserSessions).
 	Sessions BrowserSessions
+	// MFAPolicy, when set, keeps a password-only session of a user who
+	// must use a second factor from answering without the login page
+	// (which steps it up).
+	MFAPolicy MFAPolicy
 	// RequireBrowserSession makes the resume endpoint insist that the
 	// browser finishing a challenge carries the session that logged in.
 	// Turn it on once the pages issue provides real sessions.
@@ -175,6 +186,7 @@ type Handler struct {
 	keys            PublicKeys
 	jwksMaxAge      time.Duration
 	sessions        BrowserSessions
+	mfaPolicy       MFAPolicy
 	requireSess     bool
 	loginPath       string
 	errorPages      ErrorPages
@@ -193,7 +205,7 @@ type Handler struct {
 func New(o Options) (*Handler, error) {
 	h := &Handler{
 		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
-		sessions: o.Sessions, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
+		sessions: o.Sessions, mfaPolicy: o.MFAPolicy, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
 		errorPages: o.ErrorPages, par: o.PAR, requirePAR: o.RequirePAR, sessClients: o.SessionClients,
 		logger: o.Logger, now: o.Now,
 	}

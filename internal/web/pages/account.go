@@ -120,6 +120,13 @@ func (h *Handler) accountPage(c echo.Context, s storage.Session) (render.Account
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
 	}
+	if tf := h.cfg.TwoFactor; tf != nil {
+		st, err := tf.Factors.Status(ctx, u.ID)
+		if err != nil {
+			return render.AccountPage{}, err
+		}
+		page.TwoFactor, page.TwoFactorOn = true, st.Enrolled()
+	}
 	if h.cfg.Connectors != nil {
 		providers, err := h.cfg.Connectors.Providers(ctx, u.ID)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/connectors"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -183,7 +184,7 @@ func (h *Handler) upstreamSession(c echo.Context, userID, connectorID string, am
 	ctx := c.Request().Context()
 	s, err := h.cfg.Sessions.Start(c.Response(), c.Request(), sessions.StartInput{
 		UserID: userID, Remember: remember, UserAgent: c.Request().UserAgent(), IP: h.clientIP(c),
-		AMR: amr, IDP: connectorID,
+		AMR: amr, ACR: mfa.ACRFor(amr), IDP: connectorID,
 	})
 	if err != nil {
 		return h.fail(c, err)

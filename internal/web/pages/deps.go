@@ -50,6 +50,9 @@ type Challenge struct {
 	MaxAgeSet bool
 	// IDTokenHintSubject is the `sub` of a valid id_token_hint, if any.
 	IDTokenHintSubject string
+	// RequireMFA: the request (acr_values) or the app requires a second
+	// factor; a password-only session is stepped up.
+	RequireMFA bool
 
 	// Subject, SessionID and AuthTime are set once a login was accepted
 	// (by the login page, or by the authorization endpoint for a browser

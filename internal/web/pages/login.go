@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/storage"
 	"github.com/signet-idp/signet/internal/web/render"
@@ -63,6 +64,13 @@ func (h *Handler) loginForm(c echo.Context) error {
 	if value == "" {
 		returnTo := SafeReturnTo(c.QueryParam("return_to"))
 		if s != nil {
+			// A session with only a password, of someone who must use a
+			// second factor (the console sends them here): ask for it.
+			if up, err := h.needsStepUp(ctx, Challenge{}, s); err != nil {
+				return h.fail(c, err)
+			} else if up {
+				return h.firstFactorDone(c, signIn{userID: s.UserID, amr: sessionAMR(s), remember: s.Remember, returnTo: returnTo})
+			}
 			return c.Redirect(http.StatusSeeOther, orHome(returnTo))
 		}
 		return h.renderLogin(c, http.StatusOK, render.LoginPage{Common: h.common(c, nil), ReturnTo: returnTo})
@@ -72,12 +80,26 @@ func (h *Handler) loginForm(c echo.Context) error {
 		return h.badChallenge(c, err)
 	}
 	if s != nil && ch.Subject != "" && ch.SessionID == s.ID {
-		// Already logged in for this request (the back button).
+		// Already logged in for this request (the back button, or an
+		// upstream sign-in), unless the request needs a second factor
+		// the session lacks.
+		if up, err := h.needsStepUp(ctx, ch, s); err != nil {
+			return h.fail(c, err)
+		} else if up {
+			return h.stepUp(c, value, ch, s)
+		}
 		return h.afterLogin(c, value, ch, s.UserID)
 	}
 	page := render.LoginPage{Common: h.common(c, s), Challenge: value, ClientName: ch.ClientName, Username: ch.LoginHint}
 	reason := needsLogin(ch, s, h.cfg.Now())
 	if reason == "" {
+		// A session with only a password, for a request that needs a
+		// second factor: ask for that factor (never answer without it).
+		if up, err := h.needsStepUp(ctx, ch, s); err != nil {
+			return h.fail(c, err)
+		} else if up {
+			return h.stepUp(c, value, ch, s)
+		}
 		err := h.cfg.Challenges.AcceptLogin(ctx, value, s.UserID, s.ID, s.AuthTime)
 		if err == nil {
 			return h.afterLogin(c, value, ch, s.UserID)
@@ -218,28 +240,9 @@ func (h *Handler) login(c echo.Context) error {
 	if err := h.cfg.Devices.Remember(c.Response(), c.Request(), user.ID); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "could not mark the browser as known", "user_id", user.ID, "err", err)
 	}
-	s, err := h.cfg.Sessions.Start(c.Response(), c.Request(), sessions.StartInput{
-		UserID: user.ID, Remember: remember, UserAgent: c.Request().UserAgent(), IP: h.clientIP(c),
+	return h.firstFactorDone(c, signIn{
+		userID: user.ID, amr: []string{mfa.MethodPassword}, remember: remember, value: value, ch: ch, returnTo: returnTo,
 	})
-	if err != nil {
-		return h.fail(c, err)
-	}
-	h.audit(c, user.ID, audit.LoginSuccess, s.ID, map[string]string{"client_id": ch.ClientID, "remember": strconv.FormatBool(remember)})
-
-	if value == "" {
-		return c.Redirect(http.StatusSeeOther, orHome(returnTo))
-	}
-	if err := h.cfg.Challenges.AcceptLogin(ctx, value, user.ID, s.ID, s.AuthTime); err != nil {
-		if errors.Is(err, ErrLoginRejected) {
-			// Signed in, but not as the account the app asked for.
-			page.Common = h.common(c, &s)
-			page.Error = msgOtherAccount
-			page.Username = ""
-			return h.renderLogin(c, http.StatusOK, page)
-		}
-		return h.badChallenge(c, err)
-	}
-	return h.afterLogin(c, value, ch, user.ID)
 }
 
 // passwordLoginOff: the operator turned password sign-in off and a
@@ -330,6 +333,11 @@ func (h *Handler) renderLogin(c echo.Context, status int, page render.LoginPage)
 	page.HidePassword = h.cfg.HidePasswordLogin && len(page.Connectors) > 0
 	if h.cfg.Recovery != nil {
 		page.ForgotPasswordURL = ForgotPasswordPath
+	}
+	if tf := h.cfg.TwoFactor; tf != nil && tf.Factors.PasskeysAvailable() {
+		page.Passkey = true
+		page.WebAuthn = true
+		allowScripts(c)
 	}
 	if h.registrationOpen() {
 		page.RegisterURL = RegisterPath

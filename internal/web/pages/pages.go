@@ -74,6 +74,10 @@ type Config struct {
 	Recovery Recovery
 	// Account serves /account; nil leaves it out.
 	Account AccountSettings
+	// TwoFactor turns on two-factor sign-in (authenticator apps, passkeys,
+	// recovery codes) and the account's settings for it; nil leaves it
+	// out.
+	TwoFactor *TwoFactorConfig
 	// Connectors offers sign-in through upstream identity providers; nil
 	// offers none.
 	Connectors Connectors
@@ -160,6 +164,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.POST(LogoutPath, h.logoutPost)
 	e.GET("/static/:name", h.static)
 	h.registerSelfService(e)
+	h.registerTwoFactor(e)
 	h.registerConnectors(e)
 }
 

@@ -129,6 +129,10 @@ type AccountPage struct {
 	Sessions []AccountSession
 	// OtherSessions counts the sessions that are not Current.
 	OtherSessions int
+	// TwoFactor links to the two-factor settings; TwoFactorOn says
+	// whether a second factor is set up.
+	TwoFactor   bool
+	TwoFactorOn bool
 	// Providers are the upstream identity providers: linked ones (with
 	// an unlink form) and enabled ones that may be linked.
 	Providers []AccountProvider

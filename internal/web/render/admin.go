@@ -42,6 +42,8 @@ type AdminUser struct {
 	Roles         []string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	// MFA: the user has a second factor (authenticator app or passkey).
+	MFA bool
 }
 
 // AdminUsersPage lists users, a page at a time.
@@ -51,6 +53,8 @@ type AdminUsersPage struct {
 	// Query is the search text.
 	Query string
 	Users []AdminUser
+	// ShowMFA shows the two-factor column.
+	ShowMFA bool
 	// Page is 1-based; PrevURL and NextURL are empty at the ends.
 	Page    int
 	PrevURL string
@@ -74,6 +78,12 @@ type AdminUserPage struct {
 	Roles []AdminRoleChoice
 	// Self: the user is the administrator looking at the page.
 	Self bool
+	// ShowMFA shows the user's second factors and the reset.
+	ShowMFA bool
+	// TOTP, Passkeys and RecoveryCodes describe the user's factors.
+	TOTP          bool
+	Passkeys      int
+	RecoveryCodes int
 }
 
 // AdminRole is one row of the roles page.
@@ -104,6 +114,7 @@ type AdminClient struct {
 	RedirectURIs []string
 	AuthMethod   string
 	FirstParty   bool
+	RequireMFA   bool
 	CreatedAt    time.Time
 }
 
@@ -114,6 +125,7 @@ type AdminClientForm struct {
 	PostLogoutRedirectURIs string
 	AuthMethod             string
 	FirstParty             bool
+	RequireMFA             bool
 	// IDTokenAlg is the id_token_signed_response_alg chosen ("": RS256).
 	IDTokenAlg string
 	// AccessTokenFormat is opaque ("") or jwt; RequirePAR is

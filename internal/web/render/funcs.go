@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"html/template"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,17 @@ var funcs = template.FuncMap{
 	"when":     when,
 	"whenISO":  whenISO,
 	"errorFor": errorFor,
+	"pngData":  pngData,
+}
+
+// pngData lets a PNG data: URI made on the server (a QR code) through as
+// an image source; anything else becomes an empty source.
+func pngData(s string) template.URL {
+	const prefix = "data:image/png;base64,"
+	if !strings.HasPrefix(s, prefix) || strings.Trim(s[len(prefix):], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != "" {
+		return ""
+	}
+	return template.URL(s)
 }
 
 // dict builds the argument of a partial template from key/value pairs:

@@ -51,6 +51,9 @@ type Common struct {
 	// admin console in the header (only with SignedInAs).
 	AccountLink bool
 	AdminLink   bool
+	// WebAuthn loads Signet's own passkey script (/static/webauthn.js);
+	// the page's CSP must allow it (script-src 'self').
+	WebAuthn bool
 }
 
 // LoginPage is the sign-in form.
@@ -74,6 +77,8 @@ type LoginPage struct {
 	// (empty: not offered).
 	ForgotPasswordURL string
 	RegisterURL       string
+	// Passkey offers "Sign in with a passkey" (no password).
+	Passkey bool
 	// Connectors are the upstream providers offered ("Continue with …").
 	Connectors []ConnectorButton
 	// HidePassword leaves the password form out (connectors only).
@@ -199,7 +204,7 @@ type Renderer struct {
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
 	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
 	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit",
-	"connector_link", "admin_connectors"}
+	"two_factor", "two_factor_enrol", "recovery_codes", "account_two_factor", "connector_link", "admin_connectors"}
 
 // New parses the embedded templates and checks the branding.
 func New(b Branding) (*Renderer, error) {
