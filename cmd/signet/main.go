@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		newConnectorsCmd(),
 		newKeysCmd(),
 		newAuditCmd(),
+		newRegistrationTokensCmd(),
 		newBenchCmd(),
 		newVersionCmd(),
 		newHealthcheckCmd(),

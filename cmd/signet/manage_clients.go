@@ -75,6 +75,10 @@ func newClientsCreateCmd(m *manageFlags) *cobra.Command {
 	f.BoolVar(&reg.RequirePushedAuthorizationRequests, "require-par", false, "the client's authorization requests must be pushed first (PAR, RFC 9126)")
 	f.StringVar(&reg.AccessTokenFormat, "access-token-format", "", "opaque (default) or jwt (RFC 9068 access tokens that resource servers check with the JWKS)")
 	f.StringSliceVar(&reg.Audience, "audience", nil, "resource (absolute URI) the client's tokens may be for (repeat); JWT access tokens name it in aud")
+	f.StringVar(&reg.BackchannelLogoutURI, "backchannel-logout-uri", "",
+		"URL that receives a logout token when a session in which the client got tokens ends (OpenID Connect Back-Channel Logout)")
+	f.BoolVar(&reg.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false,
+		"the client needs sid in its logout tokens (they always carry it)")
 	_ = cmd.MarkFlagRequired("name")
 	return cmd
 }
@@ -184,6 +188,8 @@ func manageShowClient(w io.Writer, c adminclient.OAuthClient) error {
 		"require_pushed_authorization_requests", manageYesNo(c.RequirePushedAuthorizationRequests),
 		"jwks_uri", manageOrDash(c.JWKSURI),
 		"token_endpoint_auth_signing_alg", manageOrDash(c.TokenEndpointAuthSigningAlg),
+		"backchannel_logout_uri", manageOrDash(c.BackchannelLogoutURI),
+		"backchannel_logout_session_required", manageYesNo(c.BackchannelLogoutSessionRequired),
 		"created_at", manageTime(c.CreatedAt),
 	)
 	return manageFields(w, pairs...)

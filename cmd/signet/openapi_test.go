@@ -142,6 +142,18 @@ func adminAPIDriver(api *openAPIClient) {
 	api.call("DELETE", "/admin/clients/"+cl.ClientID, nil, http.StatusNoContent)
 	api.call("GET", "/admin/clients/"+cl.ClientID, nil, http.StatusNotFound)
 
+	// Initial access tokens for dynamic client registration.
+	var rt adminapi.RegistrationToken
+	api.decode(api.call("POST", "/admin/registration-tokens", adminapi.NewRegistrationToken{Description: "partner",
+		ExpiresIn: 3600, MaxUses: 2}, http.StatusCreated), &rt)
+	if rt.Token == "" || rt.ExpiresAt == nil {
+		api.t.Errorf("registration token answer %+v: want the token and its expiry", rt)
+	}
+	api.call("POST", "/admin/registration-tokens", adminapi.NewRegistrationToken{ExpiresIn: -1}, http.StatusBadRequest)
+	api.call("GET", "/admin/registration-tokens", nil, http.StatusOK)
+	api.call("DELETE", "/admin/registration-tokens/"+rt.ID, nil, http.StatusNoContent)
+	api.call("DELETE", "/admin/registration-tokens/"+rt.ID, nil, http.StatusNotFound)
+
 	// Keys.
 	api.call("GET", "/admin/keys", nil, http.StatusOK)
 	api.call("POST", "/admin/keys/rotate", nil, http.StatusOK)

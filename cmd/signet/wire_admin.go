@@ -23,7 +23,8 @@ import (
 func registerAdminAPI(admin *echo.Echo, d serverDeps, acc accountServices) error {
 	logAccountSetup(d)
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
-	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).WithMFA(acc.mfa)
+	api := adminapi.NewAPI(acc.accounts, cl, acc.audit, d.logger).WithConnectors(acc.connectors).WithMFA(acc.mfa).
+		WithRegistrationTokens(clients.NewRegistrationTokens(d.store, d.now))
 	api.Register(admin.Group("/admin", adminapi.RequireBearer(d.cfg.AdminToken)))
 	return nil
 }

@@ -10,11 +10,14 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/backchannel"
+	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/jwksfetch"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
 	"github.com/signet-idp/signet/internal/web/oidc"
 	"github.com/signet-idp/signet/internal/web/pages"
+	"github.com/signet-idp/signet/internal/web/registration"
 	"github.com/signet-idp/signet/internal/web/render"
 )
 
@@ -58,6 +61,21 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		return nil, err
 	}
 	challenges := oauth.NewChallenges(d.store, d.cfg.LoginChallengeLifespan, d.now).WithIDTokenHints(provider)
+	var bc *backchannel.Service
+	var sessionClients oidc.SessionClients
+	if d.cfg.BackchannelLogout {
+		if bc, err = newBackchannel(d, km); err != nil {
+			return nil, err
+		}
+		sessionClients = bc
+	}
+	var registrationPath string
+	if d.cfg.ClientRegistration != registration.ModeOff {
+		if err := registerClientRegistration(public, d); err != nil {
+			return nil, err
+		}
+		registrationPath = registration.Path
+	}
 	h, err := oidc.New(oidc.Options{
 		Issuer:                d.cfg.Issuer,
 		OAuth:                 provider,
@@ -73,6 +91,8 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 		IntrospectionClients:  d.cfg.IntrospectionClients,
 		PAR:                   d.cfg.PAR,
 		RequirePAR:            d.cfg.RequirePAR,
+		SessionClients:        sessionClients,
+		RegistrationPath:      registrationPath,
 		Logger:                d.logger,
 		Now:                   d.now,
 	})
@@ -82,7 +102,50 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 	h.Register(public)
 
 	janitor := &oauth.Janitor{Store: d.store, Now: d.now, Logger: d.logger}
-	return []func(ctx context.Context){janitor.Run, km.Run}, nil
+	background = []func(ctx context.Context){janitor.Run, km.Run}
+	if bc != nil {
+		background = append(background, bc.Run)
+	}
+	return background, nil
+}
+
+// registerClientRegistration mounts dynamic client registration (RFC
+// 7591/7592) on the public listener: the clients service the admin API
+// uses (same validation), registration tokens, and the per-address limit
+// kept in the database like the login throttle's.
+func registerClientRegistration(public *echo.Echo, d serverDeps) error {
+	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
+	h, err := registration.New(registration.Options{
+		Issuer:  d.cfg.Issuer,
+		Mode:    d.cfg.ClientRegistration,
+		Dynamic: clients.NewDynamic(cl, clients.NewRegistrationTokens(d.store, d.now), d.store),
+		Limiter: sessions.NewThrottle(d.store, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, d.now),
+		Audit:   audit.New(d.store, d.now, d.logger),
+		Logger:  d.logger,
+	})
+	if err != nil {
+		return err
+	}
+	h.Register(public)
+	return nil
+}
+
+// newBackchannel is the back-channel logout service: it records session
+// clients for the authorization endpoint and delivers the logout tokens
+// the store queues when sessions end, through the outbound SSRF policy.
+func newBackchannel(d serverDeps, km backchannel.Keys) (*backchannel.Service, error) {
+	return backchannel.New(backchannel.Options{
+		Issuer:      d.cfg.Issuer,
+		Store:       d.store,
+		Keys:        km,
+		Sender:      d.outbound,
+		Audit:       audit.New(d.store, d.now, d.logger),
+		Logger:      d.logger,
+		Now:         d.now,
+		Timeout:     d.cfg.OutboundTimeout,
+		MaxAttempts: d.cfg.BackchannelLogoutAttempts,
+		Backoff:     d.cfg.BackchannelLogoutBackoff,
+	})
 }
 
 // oidcMFAPolicy is the operator's second-factor requirement as the

@@ -43,6 +43,10 @@ type ClientRegistration struct {
 	// Audience lists the resources (RFC 8707 URIs) the client's tokens may
 	// be for.
 	Audience []string `json:"audience,omitempty"`
+	// BackchannelLogoutURI receives logout tokens when a session in which
+	// the client received tokens ends (OpenID Connect Back-Channel Logout).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // OAuthClient is a registered client as the API shows it. ClientSecret is
@@ -71,6 +75,8 @@ type OAuthClient struct {
 	RequirePushedAuthorizationRequests bool      `json:"require_pushed_authorization_requests"`
 	AccessTokenFormat                  string    `json:"access_token_format"`
 	Audience                           []string  `json:"audience"`
+	BackchannelLogoutURI               string    `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   bool      `json:"backchannel_logout_session_required"`
 	CreatedAt                          time.Time `json:"created_at"`
 }
 
@@ -160,4 +166,27 @@ type RotateKeys struct {
 	// Algorithm limits the rotation to one algorithm; empty rotates every
 	// configured one.
 	Algorithm string `json:"alg,omitempty"`
+}
+
+// NewRegistrationToken is the body of POST /registration-tokens: an
+// initial access token for dynamic client registration (RFC 7591).
+type NewRegistrationToken struct {
+	Description string `json:"description,omitempty"`
+	// ExpiresIn is its lifetime in seconds; 0 (or absent): it never expires.
+	ExpiresIn int64 `json:"expires_in,omitempty"`
+	// MaxUses is how many registrations it allows; 0 (or absent): any.
+	MaxUses int `json:"max_uses,omitempty"`
+}
+
+// RegistrationToken is an initial access token as the API shows it. Token
+// is set only in the answer to POST /registration-tokens: only its hash is
+// stored.
+type RegistrationToken struct {
+	ID          string     `json:"id"`
+	Token       string     `json:"token,omitempty"`
+	Description string     `json:"description"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	MaxUses     int        `json:"max_uses"`
+	Uses        int        `json:"uses"`
 }

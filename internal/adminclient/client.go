@@ -75,12 +75,15 @@ func New(baseURL, token string, httpClient *http.Client) (*Client, error) {
 type (
 	ClientRegistration = adminapi.ClientRegistration
 	OAuthClient        = adminapi.OAuthClient
-	NewUser            = adminapi.NewUser
-	User               = adminapi.User
-	LogoutResult       = adminapi.LogoutResult
-	Role               = adminapi.Role
-	AuditEvent         = adminapi.AuditEvent
-	SigningKey         = adminapi.SigningKey
+	// NewRegistrationToken and RegistrationToken: initial access tokens.
+	NewRegistrationToken = adminapi.NewRegistrationToken
+	RegistrationToken    = adminapi.RegistrationToken
+	NewUser              = adminapi.NewUser
+	User                 = adminapi.User
+	LogoutResult         = adminapi.LogoutResult
+	Role                 = adminapi.Role
+	AuditEvent           = adminapi.AuditEvent
+	SigningKey           = adminapi.SigningKey
 )
 
 // UserQuery filters ListUsers; zero values leave the server's defaults
@@ -112,6 +115,25 @@ func (c *Client) GetClient(ctx context.Context, id string) (OAuthClient, error) 
 // DeleteClient deletes a client.
 func (c *Client) DeleteClient(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/clients/"+url.PathEscape(id), nil, nil)
+}
+
+// CreateRegistrationToken issues an initial access token for dynamic
+// client registration; the answer carries the token, once.
+func (c *Client) CreateRegistrationToken(ctx context.Context, in NewRegistrationToken) (RegistrationToken, error) {
+	var out RegistrationToken
+	return out, c.do(ctx, http.MethodPost, "/registration-tokens", in, &out)
+}
+
+// ListRegistrationTokens returns every initial access token (not the
+// tokens themselves).
+func (c *Client) ListRegistrationTokens(ctx context.Context) ([]RegistrationToken, error) {
+	var out []RegistrationToken
+	return out, c.do(ctx, http.MethodGet, "/registration-tokens", nil, &out)
+}
+
+// RevokeRegistrationToken deletes an initial access token.
+func (c *Client) RevokeRegistrationToken(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/registration-tokens/"+url.PathEscape(id), nil, nil)
 }
 
 // CreateUser creates a user.

@@ -46,6 +46,14 @@ const (
 	UserUpdate           = "user.update"
 	ClientCreate         = "client.create"
 	ClientDelete         = "client.delete"
+	// ClientRegister, ClientUpdate: dynamic client registration (RFC
+	// 7591) and its management by the client (RFC 7592).
+	ClientRegister = "client.register"
+	ClientUpdate   = "client.update"
+	// RegistrationTokenCreate, RegistrationTokenRevoke: initial access
+	// tokens for dynamic registration.
+	RegistrationTokenCreate = "registration_token.create"
+	RegistrationTokenRevoke = "registration_token.revoke"
 	// KeyRotate: a signing-key rotation asked through the admin API.
 	KeyRotate        = "key.rotate"
 	RoleCreate       = "role.create"

@@ -44,6 +44,7 @@ func invalid(field, format string, args ...any) error {
 // Store is what the service needs from storage.
 type Store interface {
 	storage.ClientStore
+	storage.Transactor
 }
 
 // Service registers and manages OAuth2 clients. Safe for concurrent use.
@@ -137,6 +138,11 @@ type Registration struct {
 	// Audience lists the resources (RFC 8707) the client's tokens may be
 	// for; a JWT access token without a requested resource is for these.
 	Audience []string
+	// BackchannelLogoutURI receives logout tokens (OpenID Connect
+	// Back-Channel Logout); empty: none. BackchannelLogoutSessionRequired
+	// records that the client wants sid in them.
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 var authMethods = []string{storage.AuthMethodClientSecretBasic, storage.AuthMethodClientSecretPost, storage.AuthMethodNone, storage.AuthMethodPrivateKeyJWT}
@@ -202,7 +208,101 @@ func Validate(r Registration) (Registration, error) {
 	if r.PostLogoutRedirectURIs, err = cleanURIs("post_logout_redirect_uris", r.PostLogoutRedirectURIs); err != nil {
 		return r, err
 	}
+	r.BackchannelLogoutURI = strings.TrimSpace(r.BackchannelLogoutURI)
+	if r.BackchannelLogoutURI != "" {
+		if err := ValidateBackchannelLogoutURI(r.BackchannelLogoutURI); err != nil {
+			return r, err
+		}
+	}
+	if r.BackchannelLogoutSessionRequired && r.BackchannelLogoutURI == "" {
+		return r, invalid("backchannel_logout_session_required", "needs a backchannel_logout_uri")
+	}
 	return validateProtocol(r)
+}
+
+// ValidateBackchannelLogoutURI checks a back-channel logout URI: absolute,
+// https (http only for loopback hosts), no fragment, no credentials. Where
+// it may point (no private addresses) is the outbound policy's to decide
+// at each request, after DNS.
+func ValidateBackchannelLogoutURI(raw string) error {
+	const field = "backchannel_logout_uri"
+	if err := ValidateRedirectURI(field, raw); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(raw, "https://") && !strings.HasPrefix(raw, "http://") {
+		return invalid(field, "%q: must be an https URL", raw)
+	}
+	return nil
+}
+
+// apply copies r's fields onto c (all but id, secret and dates).
+func (r Registration) apply(c *storage.Client) {
+	c.Name = r.Name
+	c.RedirectURIs = r.RedirectURIs
+	c.PostLogoutRedirectURIs = r.PostLogoutRedirectURIs
+	c.GrantTypes = r.GrantTypes
+	c.ResponseTypes = r.ResponseTypes
+	c.Scopes = r.Scopes
+	c.TokenEndpointAuthMethod = r.TokenEndpointAuthMethod
+	c.FirstParty = r.FirstParty
+	c.IDTokenSignedResponseAlg = r.IDTokenSignedResponseAlg
+	c.JWKS = r.JWKS
+	c.JWKSURI = r.JWKSURI
+	c.TokenEndpointAuthSigningAlg = r.TokenEndpointAuthSigningAlg
+	c.RequirePushedAuthorizationRequests = r.RequirePushedAuthorizationRequests
+	c.AccessTokenFormat = r.AccessTokenFormat
+	c.Audience = r.Audience
+	if c.Audience == nil {
+		c.Audience = []string{}
+	}
+	c.BackchannelLogoutURI = r.BackchannelLogoutURI
+	c.BackchannelLogoutSessionRequired = r.BackchannelLogoutSessionRequired
+}
+
+// Update validates r and replaces the client's registration with it,
+// keeping its id, secret and creation date. A client that no longer
+// authenticates with a secret (public, private_key_jwt) loses it; one that
+// starts to gets a new secret, returned in plain text this once (otherwise
+// the secret is empty).
+func (s *Service) Update(ctx context.Context, id string, r Registration) (storage.Client, string, error) {
+	r, err := Validate(r)
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	if err := s.checkOffered(r.IDTokenSignedResponseAlg); err != nil {
+		return storage.Client{}, "", err
+	}
+	var c storage.Client
+	var secret string
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if c, err = s.Get(ctx, id); err != nil {
+			return err
+		}
+		hadSecret := len(c.SecretHash) > 0
+		r.apply(&c)
+		switch needsSecret := !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT; {
+		case !needsSecret:
+			c.SecretHash = nil
+		case !hadSecret:
+			if secret, err = NewSecret(); err != nil {
+				return err
+			}
+			c.SecretHash = HashSecret(secret)
+		}
+		c.UpdatedAt = s.clock()
+		if err := s.store.UpdateClient(ctx, c); err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("%w: %s", ErrNotFound, id)
+			}
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	return c, secret, nil
 }
 
 // Create validates and stores a new client. For a confidential client it
@@ -239,9 +339,12 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 		TokenEndpointAuthSigningAlg:        r.TokenEndpointAuthSigningAlg,
 		RequirePushedAuthorizationRequests: r.RequirePushedAuthorizationRequests,
 		AccessTokenFormat:                  r.AccessTokenFormat,
+		BackchannelLogoutURI:               r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   r.BackchannelLogoutSessionRequired,
 		CreatedAt:                          now,
 		UpdatedAt:                          now,
 	}
+	r.apply(&c)
 	var secret string
 	if !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
 		if secret, err = NewSecret(); err != nil {

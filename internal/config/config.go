@@ -238,6 +238,23 @@ type Config struct {
 	// IntrospectionClients may introspect any token (resource servers);
 	// every other client only the tokens issued to it.
 	IntrospectionClients []string
+
+	// BackchannelLogout turns OpenID Connect Back-Channel Logout on:
+	// clients that register a backchannel_logout_uri get a logout token
+	// when a session in which they received tokens ends. On by default: it
+	// costs nothing for clients without the URI, and a client that
+	// registered one expects it to work.
+	BackchannelLogout bool
+	// BackchannelLogoutAttempts is how many POSTs a logout token gets
+	// before it is given up; BackchannelLogoutBackoff is the wait after
+	// the first failure, doubling after each further one (at most 5m).
+	BackchannelLogoutAttempts int
+	BackchannelLogoutBackoff  time.Duration
+
+	// ClientRegistration is dynamic client registration (RFC 7591/7592):
+	// "off" (the default), "token" (an initial access token issued by an
+	// administrator is required) or "open" (anyone may register).
+	ClientRegistration string
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -318,8 +335,13 @@ func Default() Config {
 
 		OutboundTimeout: 5 * time.Second,
 
-		PAR:         true,
-		PARLifespan: 90 * time.Second,
+		PAR:               true,
+		PARLifespan:       90 * time.Second,
+		BackchannelLogout: true,
+
+		BackchannelLogoutAttempts: 5,
+		BackchannelLogoutBackoff:  2 * time.Second,
+		ClientRegistration:        "off",
 	}
 }
 
@@ -460,6 +482,10 @@ func (c Config) Validate() error {
 		check(err != nil, "outbound allow CIDR %q must be a CIDR such as 10.0.0.0/8", p)
 	}
 	check(c.OutboundTimeout <= 0 || c.OutboundTimeout > time.Minute, "outbound timeout must be from 1ns to 1m")
+	check(c.BackchannelLogoutAttempts < 1 || c.BackchannelLogoutAttempts > 20, "back-channel logout attempts must be from 1 to 20")
+	check(!slices.Contains([]string{"off", "token", "open"}, c.ClientRegistration),
+		"client registration %q must be off, token or open", c.ClientRegistration)
+	check(c.BackchannelLogoutBackoff <= 0 || c.BackchannelLogoutBackoff > time.Hour, "back-channel logout backoff must be from 1ns to 1h")
 
 	// Protocol extensions.
 	check(c.RequirePAR && !c.PAR, "require-par needs the pushed authorization request endpoint (--par)")

@@ -237,6 +237,8 @@ var fositeHints = map[string]string{
 	"The request must not contain 'request_uri'.":                                                                                       "The request must not contain request_uri.",
 	"The 'client_id' must match the one sent in the pushed authorization request.":                                                      "The client_id differs from the one of the pushed authorization request.",
 	"Invalid PAR session": "The pushed authorization request is not valid.",
+	"Unable to generate the random part of the request_uri.": "",
+	"Unable to store the PAR session":                        "",
 
 	// Internals: the description says enough, the log has the details.
 	"An internal server occurred while trying to complete the request.":                                                                                  "",

@@ -23,7 +23,7 @@ func TestMessagesCoverFosite(t *testing.T) {
 	}
 	root := strings.TrimSpace(string(out))
 	found := 0
-	for _, dir := range []string{"", "handler/oauth2", "handler/openid", "handler/pkce"} {
+	for _, dir := range []string{"", "handler/oauth2", "handler/openid", "handler/pkce", "handler/par"} {
 		files, _ := filepath.Glob(filepath.Join(root, dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

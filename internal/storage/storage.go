@@ -49,6 +49,8 @@ type Store interface {
 	MFAStore
 	ConnectorStore
 	UpstreamIdentityStore
+	BackchannelStore
+	RegistrationStore
 
 	// Ping reports whether the backend answers; it returns an error wrapping
 	// ErrUnavailable when it does not.
@@ -133,8 +135,14 @@ type Client struct {
 	RequirePushedAuthorizationRequests bool
 	// AccessTokenFormat is AccessTokenOpaque (or "") or AccessTokenJWT.
 	AccessTokenFormat string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// BackchannelLogoutURI receives a logout token (OpenID Connect
+	// Back-Channel Logout) when a session in which the client received
+	// tokens ends; empty: none. BackchannelLogoutSessionRequired is the
+	// client's demand that logout tokens carry sid (they always do).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	CreatedAt                        time.Time
+	UpdatedAt                        time.Time
 }
 
 // Public reports whether the client authenticates with no secret.
@@ -193,7 +201,8 @@ type UserStore interface {
 	// when the new user name or e-mail is taken.
 	UpdateUser(ctx context.Context, u User) error
 	// DeleteUser removes the user with role links, sessions, consents and
-	// action tokens.
+	// action tokens. Its sessions end as DeleteSession's do (back-channel
+	// logout deliveries are queued).
 	DeleteUser(ctx context.Context, id string) error
 
 	// SetUserRoles replaces the user's roles. ErrNotFound when the user or
@@ -398,12 +407,18 @@ type SessionStore interface {
 	GetSession(ctx context.Context, id string) (Session, error)
 	// TouchSession updates LastSeenAt and ExpiresAt.
 	TouchSession(ctx context.Context, id string, lastSeen, expiresAt time.Time) error
+	// DeleteSession ends the session. In the same atomic step it queues
+	// one back-channel logout delivery for each client recorded for the
+	// session (RecordSessionClient) that has a BackchannelLogoutURI.
 	DeleteSession(ctx context.Context, id string) error
 	// DeleteUserSessions deletes all of the user's sessions except the one
-	// with id exceptID (which may be empty) and returns how many it deleted.
+	// with id exceptID (which may be empty) and returns how many it deleted;
+	// deliveries are queued as by DeleteSession.
 	DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error)
 	// ListUserSessions returns the user's sessions, newest first.
 	ListUserSessions(ctx context.Context, userID string) ([]Session, error)
+	// DeleteExpiredSessions sweeps expired sessions; it queues no
+	// back-channel logout (a session that merely ran out is not a logout).
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
@@ -840,4 +855,81 @@ type UpstreamIdentityStore interface {
 	TouchUpstreamIdentity(ctx context.Context, connectorID, subject string, at time.Time) error
 	// DeleteUpstreamIdentity removes the user's identity at the connector.
 	DeleteUpstreamIdentity(ctx context.Context, userID, connectorID string) error
+}
+
+// BackchannelDelivery is one logout token owed to one client: the session
+// SessionID of Subject, in which the client received tokens, has ended.
+type BackchannelDelivery struct {
+	ID        int64
+	ClientID  string
+	Subject   string
+	SessionID string
+	// Attempts counts the tries started (claims), the current one included.
+	Attempts int
+	// LastError says why the previous try failed (no secrets).
+	LastError string
+}
+
+// BackchannelStore keeps which clients received tokens in which session,
+// and the queue of logout tokens to deliver, shared by all replicas.
+type BackchannelStore interface {
+	// RecordSessionClient notes that the client received tokens in the
+	// session; recording it again changes nothing. ErrNotFound when the
+	// session or the client does not exist.
+	RecordSessionClient(ctx context.Context, sessionID, clientID string, at time.Time) error
+	// ListSessionClients returns the client ids recorded for the session,
+	// sorted; empty (not nil) when none.
+	ListSessionClients(ctx context.Context, sessionID string) ([]string, error)
+	// ClaimBackchannelDeliveries claims up to limit deliveries that are due
+	// at now and not claimed by anyone (or whose claim lapsed): each is
+	// claimed until now+lease and its Attempts counts one more. Concurrent
+	// callers (replicas) claim disjoint sets. A claim that lapses (the
+	// claimer died) makes the delivery due again.
+	ClaimBackchannelDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]BackchannelDelivery, error)
+	// ListBackchannelDeliveries returns every queued delivery, oldest first.
+	ListBackchannelDeliveries(ctx context.Context) ([]BackchannelDelivery, error)
+	// CompleteBackchannelDelivery removes a delivery (sent, or given up).
+	// ErrNotFound when it is not queued.
+	CompleteBackchannelDelivery(ctx context.Context, id int64) error
+	// RetryBackchannelDelivery releases the claim and makes the delivery
+	// due again at next. ErrNotFound when it is not queued.
+	RetryBackchannelDelivery(ctx context.Context, id int64, next time.Time, lastError string) error
+}
+
+// RegistrationToken is an initial access token for dynamic client
+// registration (RFC 7591), issued by an administrator.
+type RegistrationToken struct {
+	ID string
+	// Hash is the SHA-256 (hex) of the token; the token itself is never
+	// stored.
+	Hash        string
+	Description string
+	CreatedAt   time.Time
+	// ExpiresAt zero: never expires.
+	ExpiresAt time.Time
+	// MaxUses 0: any number of registrations.
+	MaxUses int
+	Uses    int
+}
+
+// RegistrationStore keeps initial access tokens and each dynamically
+// registered client's registration access token (RFC 7592).
+type RegistrationStore interface {
+	// CreateRegistrationToken: ErrAlreadyExists when the id or hash is taken.
+	CreateRegistrationToken(ctx context.Context, t RegistrationToken) error
+	// ListRegistrationTokens returns every token, oldest first.
+	ListRegistrationTokens(ctx context.Context) ([]RegistrationToken, error)
+	// DeleteRegistrationToken revokes it; ErrNotFound when absent.
+	DeleteRegistrationToken(ctx context.Context, id string) error
+	// UseRegistrationToken counts one use of the token with that hash and
+	// returns it, atomically: ErrNotFound when there is none, it expired
+	// at now, or its uses are spent.
+	UseRegistrationToken(ctx context.Context, hash string, now time.Time) (RegistrationToken, error)
+	// SetClientRegistrationToken stores (or replaces) the hash (hex
+	// SHA-256) of the client's registration access token. ErrNotFound when
+	// the client does not exist. Deleting the client deletes it.
+	SetClientRegistrationToken(ctx context.Context, clientID, hash string) error
+	// GetClientRegistrationToken returns that hash; ErrNotFound when the
+	// client has none.
+	GetClientRegistrationToken(ctx context.Context, clientID string) (string, error)
 }

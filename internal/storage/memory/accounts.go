@@ -81,6 +81,10 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 				delete(d.consents, k)
 			}
 		}
+		for _, m := range d.sessionClients {
+			delete(m, id)
+		}
+		delete(d.clientRegTokens, id)
 		return nil
 	})
 }
@@ -224,7 +228,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 		delete(d.mfa, id)
 		for k, sess := range d.sessions {
 			if sess.UserID == id {
-				delete(d.sessions, k)
+				d.endSession(k)
 			}
 		}
 		for k := range d.consents {

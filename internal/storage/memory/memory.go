@@ -50,6 +50,13 @@ type state struct {
 	lastAuditID  int64
 	connectors   map[string]storage.Connector
 	upstream     map[upstreamKey]storage.UpstreamIdentity
+
+	// Back-channel logout and dynamic registration (backchannel.go).
+	sessionClients     map[string]map[string]time.Time // session id → client id → recorded at
+	deliveries         []delivery
+	lastDeliveryID     int64
+	registrationTokens map[string]storage.RegistrationToken
+	clientRegTokens    map[string]string // client id → token hash
 }
 
 type upstreamKey struct{ connectorID, subject string }
@@ -85,6 +92,10 @@ func New() *Store {
 		upstream:     map[upstreamKey]storage.UpstreamIdentity{},
 		mfa:          map[string]*mfaRecords{},
 		webauthn:     map[string]storage.WebAuthnChallenge{},
+
+		sessionClients:     map[string]map[string]time.Time{},
+		registrationTokens: map[string]storage.RegistrationToken{},
+		clientRegTokens:    map[string]string{},
 	}
 	// Same names and descriptions as migrations/0001_init.sql.
 	d.roles[storage.RoleAdmin] = storage.Role{Name: storage.RoleAdmin, Description: "Administrator: may use the admin API and console", CreatedAt: now}
@@ -112,8 +123,18 @@ func (d *state) clone() *state {
 		webauthn:     maps.Clone(d.webauthn), // Data is never changed in place
 		audit:        make([]storage.AuditEvent, len(d.audit)),
 		lastAuditID:  d.lastAuditID,
-		connectors:   make(map[string]storage.Connector, len(d.connectors)),
-		upstream:     maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
+
+		connectors: make(map[string]storage.Connector, len(d.connectors)),
+		upstream:   maps.Clone(d.upstream), // UpstreamIdentity holds no reference types
+
+		sessionClients:     make(map[string]map[string]time.Time, len(d.sessionClients)),
+		deliveries:         slices.Clone(d.deliveries), // delivery holds no reference types
+		lastDeliveryID:     d.lastDeliveryID,
+		registrationTokens: maps.Clone(d.registrationTokens), // nor does RegistrationToken
+		clientRegTokens:    maps.Clone(d.clientRegTokens),
+	}
+	for k, v := range d.sessionClients {
+		c.sessionClients[k] = maps.Clone(v)
 	}
 	for k, v := range d.connectors {
 		c.connectors[k] = copyConnector(v)

@@ -83,7 +83,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		if _, ok := d.sessions[id]; !ok {
 			return fmt.Errorf("delete session %q: %w", id, storage.ErrNotFound)
 		}
-		delete(d.sessions, id)
+		d.endSession(id)
 		return nil
 	})
 }
@@ -95,7 +95,7 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string)
 	err := s.do(ctx, func(d *state) error {
 		for id, sess := range d.sessions {
 			if sess.UserID == userID && id != exceptID {
-				delete(d.sessions, id)
+				d.endSession(id)
 				n++
 			}
 		}
@@ -125,7 +125,19 @@ func (s *Store) ListUserSessions(ctx context.Context, userID string) ([]storage.
 // DeleteExpiredSessions deletes up to limit sessions (no limit when limit
 // <= 0) that expired before the given time.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error) {
-	return sweep(ctx, s, func(d *state) map[string]storage.Session { return d.sessions }, before, limit, func(v storage.Session) time.Time { return v.ExpiresAt })
+	n, err := sweep(ctx, s, func(d *state) map[string]storage.Session { return d.sessions }, before, limit, func(v storage.Session) time.Time { return v.ExpiresAt })
+	if err != nil || n == 0 {
+		return n, err
+	}
+	// Their recorded clients go with them, and no logout is queued.
+	return n, s.do(ctx, func(d *state) error {
+		for id := range d.sessionClients {
+			if _, ok := d.sessions[id]; !ok {
+				delete(d.sessionClients, id)
+			}
+		}
+		return nil
+	})
 }
 
 // CreateKey stores a signing key; ErrAlreadyExists when the id is taken.

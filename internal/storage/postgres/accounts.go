@@ -16,7 +16,8 @@ const clientColumns = `id, secret_hash, name, redirect_uris, post_logout_redirec
 	first_party, id_token_signed_response_alg, access_token_lifespan,
 	id_token_lifespan, refresh_token_lifespan, auth_code_lifespan, created_at, updated_at,
 	require_mfa, jwks, jwks_uri, token_endpoint_auth_signing_alg,
-	require_pushed_authorization_requests, access_token_format`
+	require_pushed_authorization_requests, access_token_format,
+	backchannel_logout_uri, backchannel_logout_session_required`
 
 type clientRow struct {
 	ID                       string         `db:"id"`
@@ -44,6 +45,9 @@ type clientRow struct {
 	AuthSigningAlg       string    `db:"token_endpoint_auth_signing_alg"`
 	RequirePAR           bool      `db:"require_pushed_authorization_requests"`
 	AccessTokenFormat    string    `db:"access_token_format"`
+	// Back-channel logout (migration 0008).
+	BackchannelLogoutURI             string `db:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `db:"backchannel_logout_session_required"`
 }
 
 func (r clientRow) client() storage.Client {
@@ -72,6 +76,9 @@ func (r clientRow) client() storage.Client {
 		RequirePushedAuthorizationRequests: r.RequirePAR,
 		AccessTokenFormat:                  r.AccessTokenFormat,
 		RequireMFA:                         r.RequireMFA,
+
+		BackchannelLogoutURI:             r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: r.BackchannelLogoutSessionRequired,
 	}
 }
 
@@ -84,6 +91,7 @@ func clientArgs(c storage.Client) []any {
 		int64(c.IDTokenLifespan), int64(c.RefreshTokenLifespan), int64(c.AuthCodeLifespan), c.CreatedAt, c.UpdatedAt,
 		c.RequireMFA, c.JWKS, c.JWKSURI, c.TokenEndpointAuthSigningAlg, c.RequirePushedAuthorizationRequests,
 		c.AccessTokenFormat,
+		c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired,
 	}
 }
 
@@ -91,7 +99,7 @@ func clientArgs(c storage.Client) []any {
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	_, err := s.write(ctx, `INSERT INTO clients (`+clientColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-			$19, $20, $21, $22, $23, $24)`,
+			$19, $20, $21, $22, $23, $24, $25, $26)`,
 		clientArgs(c)...)
 	if err != nil {
 		return fmt.Errorf("create client %q: %w", c.ID, mapErr(err))
@@ -129,7 +137,8 @@ func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
 		id_token_signed_response_alg = $12, access_token_lifespan = $13, id_token_lifespan = $14,
 		refresh_token_lifespan = $15, auth_code_lifespan = $16, updated_at = $17, require_mfa = $18,
 		jwks = $19, jwks_uri = $20, token_endpoint_auth_signing_alg = $21,
-		require_pushed_authorization_requests = $22, access_token_format = $23
+		require_pushed_authorization_requests = $22, access_token_format = $23,
+		backchannel_logout_uri = $24, backchannel_logout_session_required = $25
 		WHERE id = $1`, slices.Delete(clientArgs(c), 16, 17)...) // all but created_at
 	if err != nil {
 		return fmt.Errorf("update client %q: %w", c.ID, err)
@@ -241,7 +250,13 @@ func (s *Store) UpdateUser(ctx context.Context, u storage.User) error {
 // DeleteUser removes the user; role links, sessions, consents and action
 // tokens go with it (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	if err := s.matchOne(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+	// Sessions go by cascade, at the end of the statement: the queue reads
+	// their clients from the statement's snapshot, before they go.
+	if err := s.matchOne(ctx, `WITH queued AS (`+queueLogoutsSQL+`
+		FROM sessions s JOIN session_clients sc ON sc.session_id = s.id
+		JOIN clients c ON c.id = sc.client_id AND c.backchannel_logout_uri <> ''
+		WHERE s.user_id = $1)
+		DELETE FROM users WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	return nil

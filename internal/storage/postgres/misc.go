@@ -91,18 +91,45 @@ func (s *Store) TouchSession(ctx context.Context, id string, lastSeen, expiresAt
 	return nil
 }
 
-// DeleteSession removes the session.
+// queueLogoutsSQL starts the INSERT that queues one back-channel logout
+// per ended session and recorded client with a logout URI; the caller
+// adds FROM ... with the aliases s (session) and sc (session_clients).
+const queueLogoutsSQL = `INSERT INTO backchannel_deliveries (client_id, subject, session_id)
+	SELECT sc.client_id, s.user_id, s.id`
+
+// endSessions deletes the sessions the WHERE clause (over sessions) picks
+// and, in the same statement, queues their back-channel logouts. The
+// session_clients rows go by cascade at the end of the statement; the
+// queue reads them from the statement's snapshot.
+func (s *Store) endSessions(ctx context.Context, where string, args ...any) (int, error) {
+	var n int
+	err := s.get(ctx, &n, `WITH gone AS (DELETE FROM sessions WHERE `+where+` RETURNING id, user_id),
+		queued AS (`+queueLogoutsSQL+`
+			FROM gone s JOIN session_clients sc ON sc.session_id = s.id
+			JOIN clients c ON c.id = sc.client_id AND c.backchannel_logout_uri <> '')
+		SELECT count(*) FROM gone`, args...)
+	if errors.Is(err, sql.ErrNoRows) { // an unstorable key: no such session
+		return 0, nil
+	}
+	return n, mapErr(err)
+}
+
+// DeleteSession ends the session and queues its back-channel logouts.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if err := s.matchOne(ctx, `DELETE FROM sessions WHERE id = $1`, id); err != nil {
+	n, err := s.endSessions(ctx, `id = $1`, id)
+	if err == nil && n == 0 {
+		err = storage.ErrNotFound
+	}
+	if err != nil {
 		return fmt.Errorf("delete session %q: %w", id, err)
 	}
 	return nil
 }
 
-// DeleteUserSessions deletes the user's sessions but exceptID and returns
-// how many went.
+// DeleteUserSessions deletes the user's sessions but exceptID, queues
+// their back-channel logouts and returns how many went.
 func (s *Store) DeleteUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	n, err := s.matchCount(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, userID, exceptID)
+	n, err := s.endSessions(ctx, `user_id = $1 AND id <> $2`, userID, exceptID)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions of user %q: %w", userID, err)
 	}

@@ -41,6 +41,8 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"mfa", mfaCases()},
 		{"webauthn_challenges", webauthnCases()},
 		{"connectors", connectorCases()},
+		{"backchannel", backchannelCases()},
+		{"registration", registrationCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}
@@ -146,6 +148,8 @@ func sampleClient(id string) storage.Client {
 		TokenEndpointAuthSigningAlg:        "EdDSA",
 		RequirePushedAuthorizationRequests: true,
 		AccessTokenFormat:                  storage.AccessTokenJWT,
+		BackchannelLogoutURI:               "https://" + id + ".example/backchannel-logout",
+		BackchannelLogoutSessionRequired:   true,
 	}
 }
 

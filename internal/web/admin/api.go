@@ -56,6 +56,8 @@ type API struct {
 	connectors Connectors
 	// mfa is nil until WithMFA: no reset-mfa route, mfa_enrolled false.
 	mfa SecondFactors
+	// regTokens serves /registration-tokens (nil: not mounted).
+	regTokens RegistrationTokens
 }
 
 // NewAPI returns the API over the services. au nil records nothing and
@@ -113,6 +115,8 @@ func (a *API) Register(g *echo.Group) {
 	g.DELETE("/roles/:name", a.deleteRole)
 
 	g.GET("/audit", a.tailAudit)
+
+	a.registerRegistrationTokens(g)
 
 	g.GET("/openapi.json", serveOpenAPI)
 

@@ -46,6 +46,8 @@ func toClientResponse(c storage.Client) adminapi.OAuthClient {
 		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
 		AccessTokenFormat:                  format,
 		Audience:                           nonNil(c.Audience),
+		BackchannelLogoutURI:               c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   c.BackchannelLogoutSessionRequired,
 		CreatedAt:                          c.CreatedAt,
 	}
 	if c.JWKS != "" {
@@ -123,6 +125,8 @@ func (a *API) createClient(c echo.Context) error {
 		RequirePushedAuthorizationRequests: req.RequirePushedAuthorizationRequests,
 		AccessTokenFormat:                  req.AccessTokenFormat,
 		Audience:                           req.Audience,
+		BackchannelLogoutURI:               req.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   req.BackchannelLogoutSessionRequired,
 	})
 	if err != nil {
 		return a.fail(c, err)

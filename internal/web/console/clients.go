@@ -20,8 +20,10 @@ var clientLabels = map[string]string{
 	"token_endpoint_auth_method": "The authentication",
 	// The service's message names --signing-algorithms, which an operator
 	// needs to read to fix it.
-	"id_token_signed_response_alg": "The ID token signature",
-	"access_token_format":          "The access token format",
+	"id_token_signed_response_alg":        "The ID token signature",
+	"access_token_format":                 "The access token format",
+	"backchannel_logout_uri":              "The back-channel logout URL",
+	"backchannel_logout_session_required": "Session required",
 }
 
 // maxURIField bounds each URI list as the form sends it.
@@ -67,15 +69,17 @@ func lines(s string) []string {
 func (h *Handler) createClient(c echo.Context) error {
 	ctx := c.Request().Context()
 	form := render.AdminClientForm{
-		Name:                   clip(c.FormValue("client_name"), 200),
-		RedirectURIs:           clip(c.FormValue("redirect_uris"), maxURIField),
-		PostLogoutRedirectURIs: clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
-		AuthMethod:             clip(c.FormValue("token_endpoint_auth_method"), 40),
-		FirstParty:             c.FormValue("first_party") != "",
-		RequireMFA:             c.FormValue("require_mfa") != "",
-		IDTokenAlg:             clip(c.FormValue("id_token_signed_response_alg"), 20),
-		AccessTokenFormat:      clip(c.FormValue("access_token_format"), 20),
-		RequirePAR:             c.FormValue("require_pushed_authorization_requests") != "",
+		Name:                             clip(c.FormValue("client_name"), 200),
+		RedirectURIs:                     clip(c.FormValue("redirect_uris"), maxURIField),
+		PostLogoutRedirectURIs:           clip(c.FormValue("post_logout_redirect_uris"), maxURIField),
+		AuthMethod:                       clip(c.FormValue("token_endpoint_auth_method"), 40),
+		FirstParty:                       c.FormValue("first_party") != "",
+		RequireMFA:                       c.FormValue("require_mfa") != "",
+		IDTokenAlg:                       clip(c.FormValue("id_token_signed_response_alg"), 20),
+		AccessTokenFormat:                clip(c.FormValue("access_token_format"), 20),
+		RequirePAR:                       c.FormValue("require_pushed_authorization_requests") != "",
+		BackchannelLogoutURI:             clip(c.FormValue("backchannel_logout_uri"), 2000),
+		BackchannelLogoutSessionRequired: c.FormValue("backchannel_logout_session_required") != "",
 	}
 	problem := func(status int, errs render.FieldErrors, msg string) error {
 		return h.renderClients(c, status, render.AdminClientsPage{Form: form, Errors: errs, Error: msg})
@@ -95,6 +99,8 @@ func (h *Handler) createClient(c echo.Context) error {
 		IDTokenSignedResponseAlg:           c.FormValue("id_token_signed_response_alg"),
 		AccessTokenFormat:                  c.FormValue("access_token_format"),
 		RequirePushedAuthorizationRequests: form.RequirePAR,
+		BackchannelLogoutURI:               c.FormValue("backchannel_logout_uri"),
+		BackchannelLogoutSessionRequired:   form.BackchannelLogoutSessionRequired,
 	})
 	var ve *clients.ValidationError
 	switch {

@@ -344,6 +344,9 @@ func (h *Handler) issueCode(ctx context.Context, c echo.Context, ar fosite.Autho
 	var resp fosite.AuthorizeResponder
 	var respErr error
 	txErr := h.oauth.InTx(ctx, func(ctx context.Context) error {
+		if err := h.recordSessionClient(ctx, ar.GetClient(), g.SessionID); err != nil {
+			return err
+		}
 		resp, respErr = h.oauth.NewAuthorizeResponse(ctx, ar, sess)
 		return respErr
 	})
@@ -380,6 +383,17 @@ func (h *Handler) checkIDTokenAlg(ctx context.Context, client fosite.Client, sco
 	return fosite.ErrUnauthorizedClient.WithHintf(
 		"The client is registered for ID tokens signed with %s, which this server does not offer (it signs with %s).",
 		cl.IDTokenSignedResponseAlg, strings.Join(offered, ", "))
+}
+
+// recordSessionClient notes, with the code it comes with, that the client
+// receives tokens in the browser session, when back-channel logout is on
+// and the client registered a logout URI (other clients cost nothing).
+func (h *Handler) recordSessionClient(ctx context.Context, fc fosite.Client, sessionID string) error {
+	c, ok := fc.(*oauth.Client)
+	if h.sessClients == nil || sessionID == "" || !ok || c.BackchannelLogoutURI == "" {
+		return nil
+	}
+	return h.sessClients.RecordSessionClient(ctx, sessionID, c.ID)
 }
 
 // takeRequestObjects removes request and request_uri from the form and

@@ -146,6 +146,13 @@ type Options struct {
 	// ErrorPages renders the pages for errors that must not go back to a
 	// client (nil: a plain built-in page).
 	ErrorPages ErrorPages
+	// SessionClients records which clients with a back-channel logout URI
+	// received tokens in which browser session; set, discovery says
+	// back-channel logout is supported. nil: back-channel logout is off.
+	SessionClients SessionClients
+	// RegistrationPath, when set, is the dynamic client registration
+	// endpoint (RFC 7591) discovery lists.
+	RegistrationPath string
 	// PAR serves the pushed authorization request endpoint (the provider
 	// must compose fosite's par handler: oauth.Options.PAR); RequirePAR
 	// refuses authorization requests that were not pushed, for every
@@ -165,6 +172,12 @@ type ErrorPages interface {
 	ProtocolError(w http.ResponseWriter, status int, title, message, code string) error
 }
 
+// SessionClients is what the authorization endpoint needs of the
+// back-channel logout service (*backchannel.Service).
+type SessionClients interface {
+	RecordSessionClient(ctx context.Context, sessionID, clientID string) error
+}
+
 // Handler serves the protocol endpoints.
 type Handler struct {
 	issuer          string
@@ -180,6 +193,7 @@ type Handler struct {
 	logger          *slog.Logger
 	now             func() time.Time
 	discovery       discovery
+	sessClients     SessionClients
 	par, requirePAR bool
 	// introspectors are the client ids that may introspect any token.
 	introspectors map[string]struct{}
@@ -192,7 +206,7 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{
 		issuer: o.Issuer, oauth: o.OAuth, challenges: o.Challenges, keys: o.Keys, jwksMaxAge: o.JWKSMaxAge,
 		sessions: o.Sessions, mfaPolicy: o.MFAPolicy, requireSess: o.RequireBrowserSession, loginPath: o.LoginPath,
-		errorPages: o.ErrorPages, par: o.PAR, requirePAR: o.RequirePAR,
+		errorPages: o.ErrorPages, par: o.PAR, requirePAR: o.RequirePAR, sessClients: o.SessionClients,
 		logger: o.Logger, now: o.Now,
 	}
 	if h.sessions == nil {
@@ -221,6 +235,12 @@ func New(o Options) (*Handler, error) {
 	if o.PAR {
 		d.PushedAuthorizationRequestEndpoint = o.Issuer + PathPAR
 		d.RequirePushedAuthorizationRequests = o.RequirePAR
+	}
+	if o.RegistrationPath != "" {
+		d.RegistrationEndpoint = o.Issuer + o.RegistrationPath
+	}
+	if o.SessionClients != nil {
+		d.BackchannelLogoutSupported, d.BackchannelLogoutSessionSupported = true, true
 	}
 	h.discovery = d
 	return h, nil

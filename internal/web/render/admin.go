@@ -132,6 +132,9 @@ type AdminClientForm struct {
 	// require_pushed_authorization_requests.
 	AccessTokenFormat string
 	RequirePAR        bool
+	// Back-channel logout (OpenID Connect Back-Channel Logout).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // AdminClientsPage lists clients and has the form registering one.
