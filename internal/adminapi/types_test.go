@@ -35,14 +35,14 @@ func TestWireShapes(t *testing.T) {
 			IDTokenSignedResponseAlg: "EdDSA", CreatedAt: at},
 			`{"client_id":"c1","client_secret":"s","client_name":"App","redirect_uris":["https://a.example/cb"],` +
 				`"post_logout_redirect_uris":[],"grant_types":["authorization_code"],"response_types":["code"],"scope":"openid",` +
-				`"token_endpoint_auth_method":"client_secret_basic","first_party":true,"id_token_signed_response_alg":"EdDSA",` +
-				`"require_pushed_authorization_requests":false,"access_token_format":"","audience":null,` +
-				`"created_at":"2026-03-01T12:00:00Z"}`},
+				`"token_endpoint_auth_method":"client_secret_basic","first_party":true,"require_mfa":false,` +
+				`"id_token_signed_response_alg":"EdDSA","require_pushed_authorization_requests":false,"access_token_format":"",` +
+				`"audience":null,"backchannel_logout_session_required":false,"created_at":"2026-03-01T12:00:00Z"}`},
 		{"client without secret", OAuthClient{ClientID: "c1"},
 			`{"client_id":"c1","client_name":"","redirect_uris":null,"post_logout_redirect_uris":null,"grant_types":null,` +
-				`"response_types":null,"scope":"","token_endpoint_auth_method":"","first_party":false,` +
+				`"response_types":null,"scope":"","token_endpoint_auth_method":"","first_party":false,"require_mfa":false,` +
 				`"id_token_signed_response_alg":"","require_pushed_authorization_requests":false,"access_token_format":"",` +
-				`"audience":null,"created_at":"0001-01-01T00:00:00Z"}`},
+				`"audience":null,"backchannel_logout_session_required":false,"created_at":"0001-01-01T00:00:00Z"}`},
 
 		{"new user", NewUser{Username: "alice", Email: "a@example.com", Name: "Alice", Password: "pw", EmailVerified: true,
 			Roles: []string{"admin"}},
@@ -52,7 +52,7 @@ func TestWireShapes(t *testing.T) {
 		{"user", User{ID: "u1", Username: "alice", Email: "a@example.com", Name: "Alice", EmailVerified: true, Disabled: true,
 			Roles: []string{}, CreatedAt: at, UpdatedAt: later},
 			`{"id":"u1","username":"alice","email":"a@example.com","name":"Alice","email_verified":true,"disabled":true,` +
-				`"roles":[],"created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T13:00:00Z"}`},
+				`"roles":[],"created_at":"2026-03-01T12:00:00Z","updated_at":"2026-03-01T13:00:00Z","mfa_enrolled":false}`},
 		{"user roles", UserRoles{Roles: []string{}}, `{"roles":[]}`},
 		{"logout", LogoutResult{SessionsEnded: 2}, `{"sessions_ended":2}`},
 		{"logout, none", LogoutResult{}, `{"sessions_ended":0}`},
