@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -21,6 +22,7 @@ const ConnectorsPath = Prefix + "/connectors"
 type Connectors interface {
 	Create(ctx context.Context, in connectors.Input) (connectors.View, error)
 	Update(ctx context.Context, id string, p connectors.Patch) (connectors.View, error)
+	Get(ctx context.Context, id string) (connectors.View, error)
 	List(ctx context.Context) ([]connectors.View, error)
 	Delete(ctx context.Context, id string) error
 }
@@ -34,6 +36,8 @@ func (h *Handler) registerConnectors(g *echo.Group) {
 	g.POST("/connectors/:id/enable", h.setConnectorEnabled(true))
 	g.POST("/connectors/:id/disable", h.setConnectorEnabled(false))
 	g.POST("/connectors/:id/delete", h.deleteConnector)
+	g.GET("/connectors/:id/edit", h.editConnectorForm)
+	g.POST("/connectors/:id/edit", h.editConnector)
 }
 
 func (h *Handler) connectors(c echo.Context) error {
@@ -113,7 +117,7 @@ func (h *Handler) createConnector(c echo.Context) error {
 	case errors.Is(err, connectors.ErrExists):
 		return problem(http.StatusConflict, "A sign-in provider with this id exists already.")
 	case errors.Is(err, connectors.ErrInvalid):
-		return problem(http.StatusUnprocessableEntity, refusal(errors.New(strings.TrimPrefix(err.Error(), connectors.ErrInvalid.Error()+": "))))
+		return problem(http.StatusUnprocessableEntity, connectorProblem(err))
 	}
 	return h.fail(c, err)
 }
@@ -142,4 +146,163 @@ func (h *Handler) deleteConnector(c echo.Context) error {
 		return h.renderConnectors(c, http.StatusNotFound, render.AdminConnectorsPage{Error: "There is no such sign-in provider. It may have been deleted already.", Form: render.AdminConnectorForm{Type: "oidc"}})
 	}
 	return h.fail(c, err)
+}
+
+// Bounds of the edit page's role rules: rows shown empty for new rules,
+// and rows accepted (a form with more was not made by the page).
+const (
+	blankRuleRows = 3
+	maxRuleRows   = 200
+)
+
+func (h *Handler) editConnectorForm(c echo.Context) error {
+	v, err := h.cfg.Connectors.Get(c.Request().Context(), param(c, "id"))
+	if errors.Is(err, connectors.ErrNotFound) {
+		return h.notFound(c, "There is no such sign-in provider.")
+	} else if err != nil {
+		return h.fail(c, err)
+	}
+	var st connectors.Settings
+	if err := json.Unmarshal(v.Config, &st); err != nil {
+		return h.fail(c, fmt.Errorf("connector %q config: %w", v.ID, err))
+	}
+	f := render.AdminConnectorEdit{
+		Name: v.Name, IconURL: v.IconURL, ClientID: v.ClientID, Scopes: strings.Join(st.Scopes, " "), DefaultRole: v.DefaultRole,
+		Issuer: st.Issuer, EmailClaim: st.EmailClaim, NameClaim: st.NameClaim, UsernameClaim: st.UsernameClaim,
+		GroupsClaim: st.GroupsClaim, HostedDomains: strings.Join(st.HostedDomains, " "), BaseURL: st.BaseURL,
+		Orgs: strings.Join(st.Orgs, " "), TrustEmail: st.TrustEmail, LoadTeams: st.LoadTeams,
+	}
+	for _, r := range v.RoleRules {
+		f.Rules = append(f.Rules, render.AdminRoleRule{Claim: r.Claim, Value: r.Value, Role: r.Role})
+	}
+	return h.renderConnectorEdit(c, http.StatusOK, v, f, "")
+}
+
+func (h *Handler) renderConnectorEdit(c echo.Context, status int, v connectors.View, f render.AdminConnectorEdit, msg string) error {
+	for range blankRuleRows {
+		f.Rules = append(f.Rules, render.AdminRoleRule{})
+	}
+	for i := range f.Rules {
+		f.Rules[i].N = i + 1
+	}
+	return h.cfg.Render.AdminConnectorEdit(c.Response(), status, render.AdminConnectorEditPage{
+		Common: h.common(c), Error: msg, Form: f,
+		Connector: render.AdminConnector{ID: v.ID, Type: v.Type, Name: v.Name, Enabled: v.Enabled, HasSecret: v.HasClientSecret, RedirectURL: v.RedirectURL},
+	})
+}
+
+// editConnector saves the edit page. Settings the page does not show for
+// the connector's type are kept as they are; an empty client secret keeps
+// the stored one.
+func (h *Handler) editConnector(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := h.cfg.Connectors.Get(ctx, param(c, "id"))
+	if errors.Is(err, connectors.ErrNotFound) {
+		return h.notFound(c, "There is no such sign-in provider. It may have been deleted.")
+	} else if err != nil {
+		return h.fail(c, err)
+	}
+	field := func(name string, n int) string { return clip(strings.TrimSpace(c.FormValue(name)), n) }
+	f := render.AdminConnectorEdit{
+		Name: field("name", 100), IconURL: field("icon_url", 2000), ClientID: field("client_id", 500),
+		Scopes: field("scopes", 1000), DefaultRole: field("default_role", 64),
+		Issuer: field("issuer", 2000), EmailClaim: field("email_claim", 100), NameClaim: field("name_claim", 100),
+		UsernameClaim: field("username_claim", 100), GroupsClaim: field("groups_claim", 100),
+		HostedDomains: field("hosted_domains", 1000), BaseURL: field("base_url", 2000), Orgs: field("orgs", 1000),
+		TrustEmail: c.FormValue("trust_email") != "", LoadTeams: c.FormValue("load_teams") != "",
+	}
+	rules, problem := formRules(c, &f)
+	if problem != "" {
+		return h.renderConnectorEdit(c, http.StatusUnprocessableEntity, v, f, problem)
+	}
+
+	// Start from the stored settings so that those of no field here
+	// survive the save.
+	var st connectors.Settings
+	if err := json.Unmarshal(v.Config, &st); err != nil {
+		return h.fail(c, fmt.Errorf("connector %q config: %w", v.ID, err))
+	}
+	st.Scopes = strings.Fields(f.Scopes)
+	switch v.Type {
+	case storage.ConnectorOIDC:
+		st.Issuer, st.TrustEmail = f.Issuer, f.TrustEmail
+	case storage.ConnectorGoogle:
+		st.HostedDomains = strings.Fields(f.HostedDomains)
+	case storage.ConnectorGitHub:
+		st.BaseURL, st.Orgs, st.LoadTeams = f.BaseURL, strings.Fields(f.Orgs), f.LoadTeams
+	}
+	if v.Type != storage.ConnectorGitHub {
+		st.EmailClaim, st.NameClaim, st.UsernameClaim, st.GroupsClaim = f.EmailClaim, f.NameClaim, f.UsernameClaim, f.GroupsClaim
+	}
+	cfg, err := json.Marshal(st)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	p := connectors.Patch{
+		Name: &f.Name, IconURL: &f.IconURL, ClientID: &f.ClientID, DefaultRole: &f.DefaultRole,
+		Config: cfg, RoleRules: &rules,
+	}
+	if secret := c.FormValue("client_secret"); strings.TrimSpace(secret) != "" {
+		p.ClientSecret = &secret
+	}
+	_, err = h.cfg.Connectors.Update(ctx, v.ID, p)
+	switch {
+	case err == nil:
+		h.flash(c, "connector-saved")
+		return c.Redirect(http.StatusSeeOther, ConnectorsPath)
+	case errors.Is(err, connectors.ErrNotFound):
+		return h.notFound(c, "There is no such sign-in provider. It may have been deleted.")
+	case errors.Is(err, connectors.ErrInvalid):
+		return h.renderConnectorEdit(c, http.StatusUnprocessableEntity, v, f, connectorProblem(err))
+	}
+	return h.fail(c, err)
+}
+
+// formRules reads the rows of role rules into f (for showing them again)
+// and returns the rules. Empty rows are dropped; a row with only some of
+// its cells filled is a problem, named by its row number.
+func formRules(c echo.Context, f *render.AdminConnectorEdit) ([]storage.RoleRule, string) {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, "The form could not be read. Try again."
+	}
+	claims, values, roles := form["rule_claim"], form["rule_value"], form["rule_role"]
+	n := max(len(claims), len(values), len(roles))
+	if n > maxRuleRows {
+		return nil, fmt.Sprintf("At most %d role rules.", maxRuleRows)
+	}
+	cell := func(col []string, i, max int) string {
+		if i < len(col) {
+			return clip(strings.TrimSpace(col[i]), max)
+		}
+		return ""
+	}
+	rules := []storage.RoleRule{}
+	var problems []string
+	for i := range n {
+		r := render.AdminRoleRule{Claim: cell(claims, i, 100), Value: cell(values, i, 500), Role: cell(roles, i, 64)}
+		if r.Claim == "" && r.Value == "" && r.Role == "" {
+			continue
+		}
+		if r.Claim == "" || r.Value == "" || r.Role == "" {
+			problems = append(problems, fmt.Sprintf("Role rule %d needs a claim, a value and a role.", len(f.Rules)+1))
+		}
+		f.Rules = append(f.Rules, r)
+		rules = append(rules, storage.RoleRule{Claim: r.Claim, Value: r.Value, Role: r.Role})
+	}
+	return rules, strings.Join(problems, " ")
+}
+
+// fieldWords names the API's fields in the service's messages as the
+// forms label them.
+var fieldWords = strings.NewReplacer(
+	"config.issuer", "the issuer URL", "config.base_url", "the GitHub Enterprise Server URL", "icon_url", "the icon URL",
+	"client_id", "the client id", "hosted_domains", "hosted domains", "load_teams", "reading teams",
+	"base_url", "a GitHub Enterprise Server URL", "trust_email", "trusting e-mail addresses",
+)
+
+// connectorProblem is the service's refusal (connectors.ErrInvalid) as a
+// sentence for the page.
+func connectorProblem(err error) string {
+	return refusal(errors.New(fieldWords.Replace(strings.TrimPrefix(err.Error(), connectors.ErrInvalid.Error()+": "))))
 }

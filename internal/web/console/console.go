@@ -229,6 +229,7 @@ var flashMessages = map[string]string{
 	"connector-enabled":  "The sign-in provider is on the login page.",
 	"connector-disabled": "The sign-in provider is off the login page.",
 	"connector-deleted":  "The sign-in provider is deleted, and everyone linked through it is unlinked.",
+	"connector-saved":    "The sign-in provider's changes are saved. The next sign-in through it uses them.",
 }
 
 // fail answers an unexpected error: details to the log, a generic page to

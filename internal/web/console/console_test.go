@@ -18,6 +18,7 @@ import (
 	"github.com/signet-idp/signet/internal/accounts"
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/mail"
 	"github.com/signet-idp/signet/internal/mail/mailtest"
 	"github.com/signet-idp/signet/internal/sessions"
@@ -101,7 +102,13 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := New(Config{Render: rd, Sessions: sm, Accounts: acc, Clients: clients.NewService(st, clk.Now, clients.WithSigningAlgorithms([]string{"RS256"})), Audit: au, CSRF: ph.CSRF()})
+	conn := connectors.New(st, connectors.Options{Secret: []byte("console-test-secret-0123456789abcdef"), Issuer: "https://id.example", Audit: au, Now: clk.Now})
+	if _, err := conn.Create(ctx, connectors.Input{ID: "corp", Type: "oidc", Name: "Corp", ClientID: "signet", ClientSecret: "first-secret",
+		Config: []byte(`{"issuer":"https://login.corp.example"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := New(Config{Render: rd, Sessions: sm, Accounts: acc, Clients: clients.NewService(st, clk.Now, clients.WithSigningAlgorithms([]string{"RS256"})), Audit: au, CSRF: ph.CSRF(),
+		Connectors: conn})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +231,8 @@ func (e *env) roles(id string) []string {
 // something if it were accepted.
 func routes(e *env) (gets []string, posts map[string]url.Values) {
 	u := UsersPath + "/" + e.alice.ID
-	gets = []string{Prefix, UsersPath, UsersPath + "?q=ali", u, RolesPath, ClientsPath, AuditPath, Prefix + "/nowhere"}
+	gets = []string{Prefix, UsersPath, UsersPath + "?q=ali", u, RolesPath, ClientsPath, AuditPath, Prefix + "/nowhere",
+		ConnectorsPath, ConnectorsPath + "/corp/edit"}
 	posts = map[string]url.Values{
 		UsersPath:                 {"q": {"a"}},
 		u + "/roles":              {"roles": {"admin"}},
@@ -237,6 +245,8 @@ func routes(e *env) (gets []string, posts map[string]url.Values) {
 		RolesPath + "/x/delete":   {},
 		ClientsPath:               {"client_name": {"Evil"}, "redirect_uris": {"https://evil.example/cb"}},
 		ClientsPath + "/x/delete": {},
+		ConnectorsPath + "/corp/edit": {"name": {"Evil"}, "client_id": {"signet"}, "issuer": {"https://evil.example"},
+			"client_secret": {"evil"}},
 	}
 	return gets, posts
 }
@@ -260,6 +270,9 @@ func (e *env) unchanged() {
 	}
 	if n := len(e.outbox.Messages()); n != 0 {
 		e.t.Errorf("%d mails sent", n)
+	}
+	if c, err := e.store.GetConnector(ctx, "corp"); err != nil || c.Name != "Corp" || !strings.Contains(string(c.Config), "login.corp.example") {
+		e.t.Errorf("connector corp changed: %+v, %v", c, err)
 	}
 }
 

@@ -247,3 +247,33 @@ type AdminConnectorsPage struct {
 func (r *Renderer) AdminConnectors(w http.ResponseWriter, status int, p AdminConnectorsPage) error {
 	return r.admin(w, status, "admin_connectors", AdminConnectors, "Sign-in providers", p.Common, p)
 }
+
+// AdminRoleRule is one row of a connector's role rules on its edit page;
+// N numbers the rows for their labels.
+type AdminRoleRule struct {
+	N                  int
+	Claim, Value, Role string
+}
+
+// AdminConnectorEdit re-fills the form changing a connector (never the
+// secret). Fields a connector's type does not use are not shown.
+type AdminConnectorEdit struct {
+	Name, IconURL, ClientID, Scopes, DefaultRole              string
+	Issuer, EmailClaim, NameClaim, UsernameClaim, GroupsClaim string
+	HostedDomains, BaseURL, Orgs                              string
+	TrustEmail, LoadTeams                                     bool
+	Rules                                                     []AdminRoleRule
+}
+
+// AdminConnectorEditPage changes one connector.
+type AdminConnectorEditPage struct {
+	Common
+	Error     string
+	Connector AdminConnector
+	Form      AdminConnectorEdit
+}
+
+// AdminConnectorEdit renders a connector's edit page.
+func (r *Renderer) AdminConnectorEdit(w http.ResponseWriter, status int, p AdminConnectorEditPage) error {
+	return r.admin(w, status, "admin_connector_edit", AdminConnectors, "Change "+p.Connector.Name, p.Common, p)
+}
