@@ -158,6 +158,13 @@ type ClientStore interface {
 	// DeleteClient also removes the client's consents; tokens issued to it
 	// stop working because the client no longer resolves.
 	DeleteClient(ctx context.Context, id string) error
+	// LockClients serialises, for the rest of the transaction in ctx, the
+	// read-modify-write changes of clients (an edit, a secret rotation), so
+	// one cannot write back a row another changed in between: an edit must
+	// not bring back a secret just rotated away (PostgreSQL: a transaction
+	// advisory lock). It must be called inside InTx, before reading the
+	// client.
+	LockClients(ctx context.Context) error
 }
 
 // User is a person with an account.
