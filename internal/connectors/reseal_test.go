@@ -21,7 +21,7 @@ func TestResealSecrets(t *testing.T) {
 	underC := New(st, Options{Secret: []byte("connectors-test-secret-C-0123456789abcd"), Issuer: "https://id.example.com"})
 	gh := json.RawMessage(`{"orgs":["acme"]}`)
 	for _, c := range []struct {
-		svc          *Service
+		svc        *Service
 		id, secret string
 	}{{underA, "a1", "secret-a1"}, {underA, "a2", "secret-a2"}, {underB, "b1", "secret-b1"}, {underA, "none", ""}, {underC, "c1", "secret-c1"}} {
 		if _, err := c.svc.Create(ctx, Input{ID: c.id, Type: "github", Name: c.id, ClientID: "x", ClientSecret: c.secret, Config: gh}); err != nil {
