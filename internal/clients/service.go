@@ -285,6 +285,36 @@ func RegistrationOf(c storage.Client) Registration {
 	}
 }
 
+// ChangedFields names, in RFC 7591 spelling, the fields in which after
+// differs from before (for the audit log).
+func ChangedFields(before, after Registration) []string {
+	var out []string
+	add := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	add("client_name", before.Name != after.Name)
+	add("redirect_uris", !slices.Equal(before.RedirectURIs, after.RedirectURIs))
+	add("post_logout_redirect_uris", !slices.Equal(before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs))
+	add("grant_types", !slices.Equal(before.GrantTypes, after.GrantTypes))
+	add("response_types", !slices.Equal(before.ResponseTypes, after.ResponseTypes))
+	add("scope", !slices.Equal(before.Scopes, after.Scopes))
+	add("token_endpoint_auth_method", before.TokenEndpointAuthMethod != after.TokenEndpointAuthMethod)
+	add("first_party", before.FirstParty != after.FirstParty)
+	add("require_mfa", before.RequireMFA != after.RequireMFA)
+	add("id_token_signed_response_alg", before.IDTokenSignedResponseAlg != after.IDTokenSignedResponseAlg)
+	add("jwks", before.JWKS != after.JWKS)
+	add("jwks_uri", before.JWKSURI != after.JWKSURI)
+	add("token_endpoint_auth_signing_alg", before.TokenEndpointAuthSigningAlg != after.TokenEndpointAuthSigningAlg)
+	add("require_pushed_authorization_requests", before.RequirePushedAuthorizationRequests != after.RequirePushedAuthorizationRequests)
+	add("access_token_format", before.AccessTokenFormat != after.AccessTokenFormat)
+	add("audience", !slices.Equal(before.Audience, after.Audience))
+	add("backchannel_logout_uri", before.BackchannelLogoutURI != after.BackchannelLogoutURI)
+	add("backchannel_logout_session_required", before.BackchannelLogoutSessionRequired != after.BackchannelLogoutSessionRequired)
+	return out
+}
+
 // Update validates r and replaces the client's registration with it,
 // keeping its id, secret and creation date. A client that no longer
 // authenticates with a secret (public, private_key_jwt) loses it; one that
