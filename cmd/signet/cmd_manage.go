@@ -14,6 +14,8 @@ func newClientsCmd() *cobra.Command {
 		newClientsCreateCmd(m),
 		newClientsListCmd(m),
 		newClientsGetCmd(m),
+		newClientsUpdateCmd(m),
+		newClientsRotateSecretCmd(m),
 		newClientsDeleteCmd(m),
 	)
 	return cmd

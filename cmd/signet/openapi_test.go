@@ -139,6 +139,25 @@ func adminAPIDriver(api *openAPIClient) {
 		RedirectURIs: []string{"javascript:alert(1)"}}, http.StatusBadRequest)
 	api.call("GET", "/admin/clients", nil, http.StatusOK)
 	api.call("GET", "/admin/clients/"+cl.ClientID, nil, http.StatusOK)
+	var changed adminapi.OAuthClient
+	api.decode(api.call("PATCH", "/admin/clients/"+cl.ClientID,
+		map[string]any{"redirect_uris": []string{"https://wiki.example.com/cb2"}}, http.StatusOK), &changed)
+	if changed.ClientName != "Wiki" || changed.ClientSecret != "" {
+		api.t.Errorf("PATCH of the redirect URIs: name %q (want Wiki), secret shown %v", changed.ClientName, changed.ClientSecret != "")
+	}
+	api.call("PATCH", "/admin/clients/"+cl.ClientID, map[string]any{"redirect_uris": []string{"javascript:alert(1)"}}, http.StatusBadRequest)
+	api.call("PATCH", "/admin/clients/no-such-client", map[string]any{"client_name": "X"}, http.StatusNotFound)
+	api.callRaw("PATCH", "/admin/clients/"+cl.ClientID, "text/plain", `{}`, http.StatusUnsupportedMediaType)
+	var rotated adminapi.OAuthClient
+	api.decode(api.call("POST", "/admin/clients/"+cl.ClientID+"/rotate-secret", nil, http.StatusOK), &rotated)
+	if rotated.ClientSecret == "" || rotated.ClientSecret == cl.ClientSecret {
+		api.t.Error("rotate-secret answered no new secret")
+	}
+	api.call("POST", "/admin/clients/no-such-client/rotate-secret", nil, http.StatusNotFound)
+	var spa adminapi.OAuthClient
+	api.decode(api.call("POST", "/admin/clients", adminapi.ClientRegistration{ClientName: "SPA", TokenEndpointAuthMethod: "none",
+		RedirectURIs: []string{"https://spa.example.com/cb"}}, http.StatusCreated), &spa)
+	api.call("POST", "/admin/clients/"+spa.ClientID+"/rotate-secret", nil, http.StatusBadRequest)
 	api.call("DELETE", "/admin/clients/"+cl.ClientID, nil, http.StatusNoContent)
 	api.call("GET", "/admin/clients/"+cl.ClientID, nil, http.StatusNotFound)
 

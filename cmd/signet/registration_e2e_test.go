@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -211,5 +213,82 @@ func TestClientRegistrationOff(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusCreated {
 		t.Fatal("registered a client while registration is off")
+	}
+}
+
+// TestClientRegistrationRateLimitFlag: --client-registration-rate-limit
+// (from the command line, its environment twin or the file key) sets the
+// per-address limit: with 2/1h the third registration from one address is
+// refused with 429, an RFC 7591 error and Retry-After; a malformed value
+// stops serve before it starts.
+func TestClientRegistrationRateLimitFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		files map[string]string
+		want  string
+	}{
+		{"default", nil, nil, nil, "10/1h"},
+		{"flag", []string{"--client-registration-rate-limit", "3/10m"}, nil, nil, "3/10m"},
+		{"environment", nil, map[string]string{"SIGNET_CLIENT_REGISTRATION_RATE_LIMIT": "4/2h"}, nil, "4/2h"},
+		{"file", nil, map[string]string{"SIGNET_CONFIG": "/etc/signet.yaml"},
+			map[string]string{"/etc/signet.yaml": "client-registration-rate-limit: 5/30m\n"}, "5/30m"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			cmd := newServeCmdWith(&cfg)
+			if err := cmd.Flags().Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := loadSettings(cmd, fakeSettingsEnv(tc.env, tc.files)); err != nil {
+				t.Fatal(err)
+			}
+			if cfg.ClientRegistrationRateLimit != tc.want {
+				t.Errorf("rate limit %q, want %q", cfg.ClientRegistrationRateLimit, tc.want)
+			}
+		})
+	}
+
+	bad := config.Default()
+	bad.Dev, bad.Secret, bad.ClientRegistration, bad.ClientRegistrationRateLimit = true, testSecret, registration.ModeOpen, "2"
+	err := serve(context.Background(), bad, slog.New(slog.DiscardHandler), serveHooks{})
+	if err == nil || !strings.Contains(err.Error(), "client registration rate limit") {
+		t.Errorf("serve with rate limit %q: %v, want a configuration error", bad.ClientRegistrationRateLimit, err)
+	}
+
+	ts := startTestServer(t, withMemoryStore(), withClientRegistration(registration.ModeOpen),
+		func(c *config.Config) { c.ClientRegistrationRateLimit = "2/1h" })
+	endpoint := ts.PublicURL + registration.Path
+	pub := map[string]any{"client_name": "SPA", "redirect_uris": []string{"http://127.0.0.1:5000/cb"}, "token_endpoint_auth_method": "none"}
+	for i := range 2 {
+		if st, body := dcr(t, "POST", endpoint, "", pub); st != http.StatusCreated {
+			t.Fatalf("registration %d within the limit: %d %v", i+1, st, body)
+		}
+	}
+	b, _ := json.Marshal(pub)
+	resp, err := http.Post(endpoint, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusTooManyRequests || body["error"] != "temporarily_unavailable" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("third registration with 2/1h: %d %v Retry-After %q, want 429 temporarily_unavailable with Retry-After",
+			resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	cs, err := ts.Store.ListClients(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range cs {
+		if c.Name == "SPA" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d clients registered, want 2", n)
 	}
 }

@@ -234,6 +234,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		return err
 	}
 	defer acc.accounts.Wait()
+	if err := resealSecrets(ctx, d, acc); err != nil {
+		return err
+	}
 	if err := registerPages(public, d, acc, rd); err != nil {
 		return err
 	}

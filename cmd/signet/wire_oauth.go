@@ -12,6 +12,7 @@ import (
 	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/backchannel"
 	"github.com/signet-idp/signet/internal/clients"
+	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/jwksfetch"
 	"github.com/signet-idp/signet/internal/oauth"
 	"github.com/signet-idp/signet/internal/sessions"
@@ -105,6 +106,10 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 	background = []func(ctx context.Context){janitor.Run, km.Run}
 	if bc != nil {
 		background = append(background, bc.Run)
+	} else {
+		// Nobody sends what is still queued from when it was on.
+		dropper := &backchannel.Dropper{Store: d.store, Audit: audit.New(d.store, d.now, d.logger), Logger: d.logger, Now: d.now}
+		background = append(background, dropper.Run)
 	}
 	return background, nil
 }
@@ -114,12 +119,17 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 // uses (same validation), registration tokens, and the per-address limit
 // kept in the database like the login throttle's.
 func registerClientRegistration(public *echo.Echo, d serverDeps) error {
+	count, window, err := config.ParseRateLimit(d.cfg.ClientRegistrationRateLimit)
+	if err != nil {
+		return err // Validate has checked it
+	}
 	cl := clients.NewService(d.store, d.now, clients.WithSigningAlgorithms(d.cfg.SigningAlgorithms))
 	h, err := registration.New(registration.Options{
 		Issuer:  d.cfg.Issuer,
 		Mode:    d.cfg.ClientRegistration,
 		Dynamic: clients.NewDynamic(cl, clients.NewRegistrationTokens(d.store, d.now), d.store),
 		Limiter: sessions.NewThrottle(d.store, sessions.ThrottlePolicy{}, sessions.ThrottlePolicy{}, d.now),
+		Policy:  registration.PolicyFor(count, window),
 		Audit:   audit.New(d.store, d.now, d.logger),
 		Logger:  d.logger,
 	})

@@ -49,9 +49,36 @@ type ClientRegistration struct {
 	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
+// ClientPatch is the body of PATCH /clients/{id}: the fields of
+// ClientRegistration, each optional. The server decodes the body onto the
+// client's current registration: a field sent (non-nil here) replaces the
+// client's, an absent one stays; an empty list or string resets the field
+// to the default a new client gets.
+type ClientPatch struct {
+	ClientName                         *string         `json:"client_name,omitempty"`
+	RedirectURIs                       *[]string       `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs             *[]string       `json:"post_logout_redirect_uris,omitempty"`
+	GrantTypes                         *[]string       `json:"grant_types,omitempty"`
+	ResponseTypes                      *[]string       `json:"response_types,omitempty"`
+	Scope                              *string         `json:"scope,omitempty"`
+	TokenEndpointAuthMethod            *string         `json:"token_endpoint_auth_method,omitempty"`
+	FirstParty                         *bool           `json:"first_party,omitempty"`
+	RequireMFA                         *bool           `json:"require_mfa,omitempty"`
+	IDTokenSignedResponseAlg           *string         `json:"id_token_signed_response_alg,omitempty"`
+	JWKS                               json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI                            *string         `json:"jwks_uri,omitempty"`
+	TokenEndpointAuthSigningAlg        *string         `json:"token_endpoint_auth_signing_alg,omitempty"`
+	RequirePushedAuthorizationRequests *bool           `json:"require_pushed_authorization_requests,omitempty"`
+	AccessTokenFormat                  *string         `json:"access_token_format,omitempty"`
+	Audience                           *[]string       `json:"audience,omitempty"`
+	BackchannelLogoutURI               *string         `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired   *bool           `json:"backchannel_logout_session_required,omitempty"`
+}
+
 // OAuthClient is a registered client as the API shows it. ClientSecret is
-// set only in the answer to POST /clients: it is not stored and cannot be
-// shown again.
+// set only in the answers that make one (POST /clients, POST
+// /clients/{id}/rotate-secret, a PATCH that made the client confidential):
+// it is not stored and cannot be shown again.
 type OAuthClient struct {
 	ClientID                string   `json:"client_id"`
 	ClientSecret            string   `json:"client_secret,omitempty"`

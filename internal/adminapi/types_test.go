@@ -28,6 +28,10 @@ func TestWireShapes(t *testing.T) {
 				`"grant_types":["authorization_code"],"response_types":["code"],"scope":"openid email",` +
 				`"token_endpoint_auth_method":"none","first_party":true,"id_token_signed_response_alg":"ES256"}`},
 		{"client registration, defaults", ClientRegistration{ClientName: "App"}, `{"client_name":"App"}`},
+		{"client patch", ClientPatch{RedirectURIs: &[]string{"https://a.example/cb"}, PostLogoutRedirectURIs: &[]string{},
+			FirstParty: new(bool), IDTokenSignedResponseAlg: new("ES256")},
+			`{"redirect_uris":["https://a.example/cb"],"post_logout_redirect_uris":[],"first_party":false,"id_token_signed_response_alg":"ES256"}`},
+		{"client patch, empty", ClientPatch{}, `{}`},
 
 		{"client", OAuthClient{ClientID: "c1", ClientSecret: "s", ClientName: "App", RedirectURIs: []string{"https://a.example/cb"},
 			PostLogoutRedirectURIs: []string{}, GrantTypes: []string{"authorization_code"}, ResponseTypes: []string{"code"},

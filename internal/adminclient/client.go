@@ -74,6 +74,7 @@ func New(baseURL, token string, httpClient *http.Client) (*Client, error) {
 // The bodies the API sends and takes; see internal/adminapi.
 type (
 	ClientRegistration = adminapi.ClientRegistration
+	ClientPatch        = adminapi.ClientPatch
 	OAuthClient        = adminapi.OAuthClient
 	// NewRegistrationToken and RegistrationToken: initial access tokens.
 	NewRegistrationToken = adminapi.NewRegistrationToken
@@ -110,6 +111,20 @@ func (c *Client) ListClients(ctx context.Context) ([]OAuthClient, error) {
 func (c *Client) GetClient(ctx context.Context, id string) (OAuthClient, error) {
 	var out OAuthClient
 	return out, c.do(ctx, http.MethodGet, "/clients/"+url.PathEscape(id), nil, &out)
+}
+
+// UpdateClient changes the fields p sets; the answer carries a secret
+// only when the client just became confidential.
+func (c *Client) UpdateClient(ctx context.Context, id string, p ClientPatch) (OAuthClient, error) {
+	var out OAuthClient
+	return out, c.do(ctx, http.MethodPatch, "/clients/"+url.PathEscape(id), p, &out)
+}
+
+// RotateClientSecret gives a confidential client a new secret, carried by
+// the answer, once; the old secret stops working.
+func (c *Client) RotateClientSecret(ctx context.Context, id string) (OAuthClient, error) {
+	var out OAuthClient
+	return out, c.do(ctx, http.MethodPost, "/clients/"+url.PathEscape(id)+"/rotate-secret", nil, &out)
 }
 
 // DeleteClient deletes a client.

@@ -48,8 +48,11 @@ const (
 	ClientDelete         = "client.delete"
 	// ClientRegister, ClientUpdate: dynamic client registration (RFC
 	// 7591) and its management by the client (RFC 7592).
+	// ClientUpdate is also an administrator's edit (admin API, console).
 	ClientRegister = "client.register"
 	ClientUpdate   = "client.update"
+	// ClientRotateSecret: an administrator gave a client a new secret.
+	ClientRotateSecret = "client.rotate_secret"
 	// RegistrationTokenCreate, RegistrationTokenRevoke: initial access
 	// tokens for dynamic registration.
 	RegistrationTokenCreate = "registration_token.create"

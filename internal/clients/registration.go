@@ -245,7 +245,12 @@ func (d *Dynamic) Update(ctx context.Context, clientID, accessToken string, r Re
 	if err := d.tokens.CheckAccessToken(ctx, clientID, accessToken); err != nil {
 		return storage.Client{}, "", err
 	}
-	c, secret, err := d.clients.Update(ctx, clientID, r)
+	// require_mfa is the administrator's to set, not the client's: its own
+	// update must not drop it.
+	c, secret, err := d.clients.Edit(ctx, clientID, func(cur Registration) (Registration, error) {
+		r.RequireMFA = cur.RequireMFA
+		return r, nil
+	})
 	if errors.Is(err, ErrNotFound) {
 		return storage.Client{}, "", ErrBadToken
 	}

@@ -245,6 +245,7 @@ func (r Registration) apply(c *storage.Client) {
 	c.Scopes = r.Scopes
 	c.TokenEndpointAuthMethod = r.TokenEndpointAuthMethod
 	c.FirstParty = r.FirstParty
+	c.RequireMFA = r.RequireMFA
 	c.IDTokenSignedResponseAlg = r.IDTokenSignedResponseAlg
 	c.JWKS = r.JWKS
 	c.JWKSURI = r.JWKSURI
@@ -259,29 +260,98 @@ func (r Registration) apply(c *storage.Client) {
 	c.BackchannelLogoutSessionRequired = r.BackchannelLogoutSessionRequired
 }
 
+// RegistrationOf is the registration c is stored with, as Edit hands it
+// to its edit function.
+func RegistrationOf(c storage.Client) Registration {
+	return Registration{
+		Name:                               c.Name,
+		RedirectURIs:                       slices.Clone(c.RedirectURIs),
+		PostLogoutRedirectURIs:             slices.Clone(c.PostLogoutRedirectURIs),
+		GrantTypes:                         slices.Clone(c.GrantTypes),
+		ResponseTypes:                      slices.Clone(c.ResponseTypes),
+		Scopes:                             slices.Clone(c.Scopes),
+		TokenEndpointAuthMethod:            c.TokenEndpointAuthMethod,
+		FirstParty:                         c.FirstParty,
+		RequireMFA:                         c.RequireMFA,
+		IDTokenSignedResponseAlg:           c.IDTokenSignedResponseAlg,
+		JWKS:                               c.JWKS,
+		JWKSURI:                            c.JWKSURI,
+		TokenEndpointAuthSigningAlg:        c.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: c.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  c.AccessTokenFormat,
+		Audience:                           slices.Clone(c.Audience),
+		BackchannelLogoutURI:               c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   c.BackchannelLogoutSessionRequired,
+	}
+}
+
+// ChangedFields names, in RFC 7591 spelling, the fields in which after
+// differs from before (for the audit log).
+func ChangedFields(before, after Registration) []string {
+	var out []string
+	add := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	add("client_name", before.Name != after.Name)
+	add("redirect_uris", !slices.Equal(before.RedirectURIs, after.RedirectURIs))
+	add("post_logout_redirect_uris", !slices.Equal(before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs))
+	add("grant_types", !slices.Equal(before.GrantTypes, after.GrantTypes))
+	add("response_types", !slices.Equal(before.ResponseTypes, after.ResponseTypes))
+	add("scope", !slices.Equal(before.Scopes, after.Scopes))
+	add("token_endpoint_auth_method", before.TokenEndpointAuthMethod != after.TokenEndpointAuthMethod)
+	add("first_party", before.FirstParty != after.FirstParty)
+	add("require_mfa", before.RequireMFA != after.RequireMFA)
+	add("id_token_signed_response_alg", before.IDTokenSignedResponseAlg != after.IDTokenSignedResponseAlg)
+	add("jwks", before.JWKS != after.JWKS)
+	add("jwks_uri", before.JWKSURI != after.JWKSURI)
+	add("token_endpoint_auth_signing_alg", before.TokenEndpointAuthSigningAlg != after.TokenEndpointAuthSigningAlg)
+	add("require_pushed_authorization_requests", before.RequirePushedAuthorizationRequests != after.RequirePushedAuthorizationRequests)
+	add("access_token_format", before.AccessTokenFormat != after.AccessTokenFormat)
+	add("audience", !slices.Equal(before.Audience, after.Audience))
+	add("backchannel_logout_uri", before.BackchannelLogoutURI != after.BackchannelLogoutURI)
+	add("backchannel_logout_session_required", before.BackchannelLogoutSessionRequired != after.BackchannelLogoutSessionRequired)
+	return out
+}
+
 // Update validates r and replaces the client's registration with it,
 // keeping its id, secret and creation date. A client that no longer
 // authenticates with a secret (public, private_key_jwt) loses it; one that
 // starts to gets a new secret, returned in plain text this once (otherwise
 // the secret is empty).
 func (s *Service) Update(ctx context.Context, id string, r Registration) (storage.Client, string, error) {
-	r, err := Validate(r)
-	if err != nil {
-		return storage.Client{}, "", err
-	}
-	if err := s.checkOffered(r.IDTokenSignedResponseAlg); err != nil {
-		return storage.Client{}, "", err
-	}
+	return s.Edit(ctx, id, func(Registration) (Registration, error) { return r, nil })
+}
+
+// Edit is Update with the new registration computed from the current one
+// (RegistrationOf) by edit, in one transaction under the clients lock, so
+// a change made in between (another edit, a secret rotation) is neither
+// lost nor undone. An error from edit is returned as it is.
+func (s *Service) Edit(ctx context.Context, id string, edit func(current Registration) (Registration, error)) (storage.Client, string, error) {
 	var c storage.Client
 	var secret string
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockClients(ctx); err != nil {
+			return fmt.Errorf("update client %s: %w", id, err)
+		}
 		var err error
 		if c, err = s.Get(ctx, id); err != nil {
 			return err
 		}
+		r, err := edit(RegistrationOf(c))
+		if err != nil {
+			return err
+		}
+		if r, err = Validate(r); err != nil {
+			return err
+		}
+		if err := s.checkOffered(r.IDTokenSignedResponseAlg); err != nil {
+			return err
+		}
 		hadSecret := len(c.SecretHash) > 0
 		r.apply(&c)
-		switch needsSecret := !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT; {
+		switch needsSecret := usesSecret(c); {
 		case !needsSecret:
 			c.SecretHash = nil
 		case !hadSecret:
@@ -296,6 +366,51 @@ func (s *Service) Update(ctx context.Context, id string, r Registration) (storag
 				return fmt.Errorf("%w: %s", ErrNotFound, id)
 			}
 			return fmt.Errorf("update client %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	return c, secret, nil
+}
+
+// usesSecret reports whether c authenticates with a client secret (not
+// public, not private_key_jwt).
+func usesSecret(c storage.Client) bool {
+	return !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT
+}
+
+// RotateSecret gives a confidential client a new secret and returns it in
+// plain text, this once; the old one stops working when this returns
+// (only the new hash is stored). Tokens already issued to the client are
+// untouched: they belong to the client id, not to the secret. A client
+// without a secret (public, private_key_jwt) gets a ValidationError.
+func (s *Service) RotateSecret(ctx context.Context, id string) (storage.Client, string, error) {
+	var c storage.Client
+	var secret string
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.LockClients(ctx); err != nil {
+			return fmt.Errorf("rotate secret of client %s: %w", id, err)
+		}
+		var err error
+		if c, err = s.Get(ctx, id); err != nil {
+			return err
+		}
+		if !usesSecret(c) {
+			return invalid("token_endpoint_auth_method",
+				"%s: the client authenticates without a secret, so it has none to rotate", c.TokenEndpointAuthMethod)
+		}
+		if secret, err = NewSecret(); err != nil {
+			return err
+		}
+		c.SecretHash = HashSecret(secret)
+		c.UpdatedAt = s.clock()
+		if err := s.store.UpdateClient(ctx, c); err != nil {
+			if errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("%w: %s", ErrNotFound, id)
+			}
+			return fmt.Errorf("rotate secret of client %s: %w", id, err)
 		}
 		return nil
 	})
@@ -346,7 +461,7 @@ func (s *Service) Create(ctx context.Context, r Registration) (storage.Client, s
 	}
 	r.apply(&c)
 	var secret string
-	if !c.Public() && c.TokenEndpointAuthMethod != storage.AuthMethodPrivateKeyJWT {
+	if usesSecret(c) {
 		if secret, err = NewSecret(); err != nil {
 			return storage.Client{}, "", err
 		}

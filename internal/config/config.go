@@ -255,6 +255,11 @@ type Config struct {
 	// "off" (the default), "token" (an initial access token issued by an
 	// administrator is required) or "open" (anyone may register).
 	ClientRegistration string
+	// ClientRegistrationRateLimit is the per-address limit on dynamic
+	// registrations, "COUNT/WINDOW" (ParseRateLimit): COUNT are admitted
+	// at once, then each further one waits; the count starts over after
+	// WINDOW without any.
+	ClientRegistrationRateLimit string
 }
 
 // SupportedSigningAlgorithms are the values SigningAlgorithms accepts.
@@ -342,6 +347,8 @@ func Default() Config {
 		BackchannelLogoutAttempts: 5,
 		BackchannelLogoutBackoff:  2 * time.Second,
 		ClientRegistration:        "off",
+
+		ClientRegistrationRateLimit: DefaultClientRegistrationRateLimit,
 	}
 }
 
@@ -486,6 +493,9 @@ func (c Config) Validate() error {
 	check(!slices.Contains([]string{"off", "token", "open"}, c.ClientRegistration),
 		"client registration %q must be off, token or open", c.ClientRegistration)
 	check(c.BackchannelLogoutBackoff <= 0 || c.BackchannelLogoutBackoff > time.Hour, "back-channel logout backoff must be from 1ns to 1h")
+	if _, _, err := ParseRateLimit(c.ClientRegistrationRateLimit); err != nil {
+		check(true, "client registration rate limit: %v", err)
+	}
 
 	// Protocol extensions.
 	check(c.RequirePAR && !c.PAR, "require-par needs the pushed authorization request endpoint (--par)")

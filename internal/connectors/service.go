@@ -821,3 +821,48 @@ func (s *Service) OpenPending(sealed string) (PendingLink, error) {
 	}
 	return p, nil
 }
+
+// ResealSecrets seals again under the current secret every connector
+// client secret that opens only with an old one, so the old secret can be
+// dropped after this start. Each is swapped only while its sealed value is
+// unchanged (storage ResealConnectorSecret): replicas starting together
+// re-seal each once between them, and an administrator's new secret saved
+// meanwhile is kept. It returns how many it re-sealed and how many open
+// with no configured secret (left as they are: such a connector fails
+// until an administrator sets its secret again). Values are never logged.
+func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, err error) {
+	if len(s.sealer.secrets) < 2 {
+		return 0, 0, nil // without old secrets every readable value is current
+	}
+	cs, err := s.store.ListConnectors(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("re-seal connector secrets: %w", err)
+	}
+	for _, c := range cs {
+		if len(c.ClientSecret) == 0 {
+			continue
+		}
+		plain, which, err := keys.OpenSealed(c.ClientSecret, []byte(c.ID), s.sealer.secrets)
+		if err != nil {
+			unreadable++
+			s.o.Logger.Warn("connector client secret opens with no configured secret; set it again", "connector", c.ID)
+			continue
+		}
+		if which == 0 {
+			continue
+		}
+		sealed, err := keys.Seal(plain, []byte(c.ID), s.o.Secret)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("re-seal client secret of connector %q: %w", c.ID, err)
+		}
+		switch err := s.store.ResealConnectorSecret(ctx, c.ID, c.ClientSecret, sealed); {
+		case err == nil:
+			resealed++
+		case errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound):
+			// Re-sealed by another replica, or changed or deleted meanwhile.
+		default:
+			return resealed, unreadable, fmt.Errorf("re-seal client secret of connector %q: %w", c.ID, err)
+		}
+	}
+	return resealed, unreadable, nil
+}

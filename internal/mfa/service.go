@@ -433,3 +433,57 @@ func randomID() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
+
+// resealPage is how many authenticator apps one read returns while
+// re-sealing: bounded memory however many people use one.
+const resealPage = 500
+
+// ResealSecrets seals again under the current secret every
+// authenticator-app secret that opens only with an old one, so the old
+// secret can be dropped after this start. Each row is swapped on its own,
+// and only while its sealed secret is unchanged (storage ResealTOTP): replicas
+// starting together re-seal each row once between them, and a person
+// re-enrolling meanwhile loses nothing. It returns how many it re-sealed
+// and how many open with no configured secret (left as they are; their
+// owners must enrol again). Values are never logged.
+func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, err error) {
+	if len(s.secrets) < 2 {
+		return 0, 0, nil // without old secrets every readable value is current
+	}
+	after := ""
+	for {
+		page, err := s.store.ListTOTPCredentials(ctx, after, resealPage)
+		if err != nil {
+			return resealed, unreadable, fmt.Errorf("re-seal authenticator secrets: %w", err)
+		}
+		for _, c := range page {
+			plain, which, err := keys.OpenSealed(c.Secret, []byte(c.ID), s.secrets)
+			if err != nil {
+				unreadable++
+				s.logger.Warn("authenticator app secret opens with no configured secret; the user must set the app up again",
+					"user_id", c.UserID)
+				continue
+			}
+			if which == 0 {
+				continue
+			}
+			sealed, err := keys.Seal(plain, []byte(c.ID), s.secrets[0])
+			if err != nil {
+				return resealed, unreadable, fmt.Errorf("re-seal authenticator secret of user %q: %w", c.UserID, err)
+			}
+			switch err := s.store.ResealTOTP(ctx, c.ID, c.Secret, sealed); {
+			case err == nil:
+				resealed++
+			case errors.Is(err, storage.ErrConflict) || errors.Is(err, storage.ErrNotFound):
+				// Another replica re-sealed it, or it was replaced or
+				// removed meanwhile: whatever is there now is not ours.
+			default:
+				return resealed, unreadable, fmt.Errorf("re-seal authenticator secret of user %q: %w", c.UserID, err)
+			}
+		}
+		if len(page) < resealPage {
+			return resealed, unreadable, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}

@@ -158,6 +158,13 @@ type ClientStore interface {
 	// DeleteClient also removes the client's consents; tokens issued to it
 	// stop working because the client no longer resolves.
 	DeleteClient(ctx context.Context, id string) error
+	// LockClients serialises, for the rest of the transaction in ctx, the
+	// read-modify-write changes of clients (an edit, a secret rotation), so
+	// one cannot write back a row another changed in between: an edit must
+	// not bring back a secret just rotated away (PostgreSQL: a transaction
+	// advisory lock). It must be called inside InTx, before reading the
+	// client.
+	LockClients(ctx context.Context) error
 }
 
 // User is a person with an account.
@@ -733,6 +740,18 @@ type MFAStore interface {
 	UseTOTPStep(ctx context.Context, userID string, step int64, at time.Time) error
 	// DeleteTOTP removes the user's authenticator app (ErrNotFound: none).
 	DeleteTOTP(ctx context.Context, userID string) error
+	// ListTOTPCredentials returns up to limit authenticator apps,
+	// confirmed or not, whose id sorts (bytewise) after `after`, ordered by
+	// id: a walk over every sealed TOTP secret in pages, for re-sealing
+	// them after the global secret is rotated.
+	ListTOTPCredentials(ctx context.Context, after string, limit int) ([]TOTPCredential, error)
+	// ResealTOTP replaces the sealed secret of the credential id with
+	// sealed, but only while it is still old (a compare-and-swap, so of
+	// replicas re-sealing at once one wins and none undoes another's
+	// work, and a credential replaced meanwhile is left alone): ErrConflict
+	// when the credential exists with another secret, ErrNotFound when
+	// there is no credential id. Nothing else of the credential changes.
+	ResealTOTP(ctx context.Context, id string, old, sealed []byte) error
 
 	// CreatePasskey: ErrAlreadyExists for a known credential id,
 	// ErrNotFound for an unknown user.
@@ -825,6 +844,13 @@ type ConnectorStore interface {
 	UpdateConnector(ctx context.Context, c Connector) error
 	// DeleteConnector also removes the upstream identities linked through it.
 	DeleteConnector(ctx context.Context, id string) error
+	// ResealConnectorSecret replaces the connector's sealed client secret
+	// with sealed, but only while it is still old (a compare-and-swap, as
+	// ResealTOTP): ErrConflict when the connector exists with another
+	// secret (or none), ErrNotFound when there is no such connector.
+	// UpdatedAt and every other field stay as they are: the secret itself
+	// did not change.
+	ResealConnectorSecret(ctx context.Context, id string, old, sealed []byte) error
 }
 
 // UpstreamIdentity links an account at a connector's upstream (its

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -190,5 +191,22 @@ func (s *Store) DeleteUpstreamIdentity(ctx context.Context, userID, connectorID 
 			}
 		}
 		return fmt.Errorf("delete upstream identity: %w", storage.ErrNotFound)
+	})
+}
+
+// ResealConnectorSecret swaps the sealed client secret while it is still
+// old.
+func (s *Store) ResealConnectorSecret(ctx context.Context, id string, old, sealed []byte) error {
+	return s.do(ctx, func(d *state) error {
+		c, ok := d.connectors[id]
+		if !ok {
+			return fmt.Errorf("re-seal client secret of connector %q: %w", id, storage.ErrNotFound)
+		}
+		if !bytes.Equal(c.ClientSecret, old) {
+			return fmt.Errorf("re-seal client secret of connector %q: the secret changed: %w", id, storage.ErrConflict)
+		}
+		c.ClientSecret = bin(sealed)
+		d.connectors[id] = c
+		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -347,4 +348,42 @@ func (s *Store) ConsumeWebAuthnChallenge(ctx context.Context, id string) (storag
 func (s *Store) DeleteExpiredWebAuthnChallenges(ctx context.Context, before time.Time, limit int) (int, error) {
 	return sweep(ctx, s, func(d *state) map[string]storage.WebAuthnChallenge { return d.webauthn }, before, limit,
 		func(v storage.WebAuthnChallenge) time.Time { return v.ExpiresAt })
+}
+
+// ListTOTPCredentials returns a page of authenticator apps ordered by id.
+func (s *Store) ListTOTPCredentials(ctx context.Context, after string, limit int) ([]storage.TOTPCredential, error) {
+	var out []storage.TOTPCredential
+	err := s.do(ctx, func(d *state) error {
+		for _, r := range d.mfa {
+			if r.totp != nil && r.totp.ID > after {
+				out = append(out, copyTOTP(*r.totp))
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b storage.TOTPCredential) int { return strings.Compare(a.ID, b.ID) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	if out == nil {
+		out = []storage.TOTPCredential{}
+	}
+	return out, err
+}
+
+// ResealTOTP swaps the sealed secret while it is still old.
+func (s *Store) ResealTOTP(ctx context.Context, id string, old, sealed []byte) error {
+	return s.do(ctx, func(d *state) error {
+		for _, r := range d.mfa {
+			if r.totp == nil || r.totp.ID != id {
+				continue
+			}
+			if !bytes.Equal(r.totp.Secret, old) {
+				return fmt.Errorf("re-seal authenticator app %q: the secret changed: %w", id, storage.ErrConflict)
+			}
+			r.totp.Secret = bin(sealed)
+			return nil
+		}
+		return fmt.Errorf("re-seal authenticator app %q: %w", id, storage.ErrNotFound)
+	})
 }

@@ -222,6 +222,9 @@ func (s *Store) LockKeys(ctx context.Context) error { return s.lockInTx(ctx, "ke
 // LockAdmins: see LockKeys.
 func (s *Store) LockAdmins(ctx context.Context) error { return s.lockInTx(ctx, "admins") }
 
+// LockClients: see LockKeys.
+func (s *Store) LockClients(ctx context.Context) error { return s.lockInTx(ctx, "clients") }
+
 func (s *Store) lockInTx(ctx context.Context, what string) error {
 	h := s.handle(ctx)
 	if h == nil {

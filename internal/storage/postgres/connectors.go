@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -194,4 +195,25 @@ func (s *Store) DeleteUpstreamIdentity(ctx context.Context, userID, connectorID 
 		return fmt.Errorf("delete upstream identity at %q: %w", connectorID, err)
 	}
 	return nil
+}
+
+// ResealConnectorSecret swaps the sealed client secret in one conditional
+// UPDATE (updated_at stays: the secret itself did not change).
+func (s *Store) ResealConnectorSecret(ctx context.Context, id string, old, sealed []byte) error {
+	n, err := s.matchCount(ctx, `UPDATE connectors SET client_secret = $3
+		WHERE id = $1 AND client_secret IS NOT DISTINCT FROM $2`, id, bin(old), bin(sealed))
+	if err != nil {
+		return fmt.Errorf("re-seal client secret of connector %q: %w", id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var one int
+	err = s.get(ctx, &one, `SELECT 1 FROM connectors WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("re-seal client secret of connector %q: %w", id, storage.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("re-seal client secret of connector %q: %w", id, mapErr(err))
+	}
+	return fmt.Errorf("re-seal client secret of connector %q: the secret changed: %w", id, storage.ErrConflict)
 }

@@ -296,3 +296,42 @@ func (s *Store) DeleteExpiredWebAuthnChallenges(ctx context.Context, before time
 	}
 	return n, nil
 }
+
+// ListTOTPCredentials returns a page of authenticator apps ordered by id
+// (bytewise, as the memory store orders them), through the unique index.
+func (s *Store) ListTOTPCredentials(ctx context.Context, after string, limit int) ([]storage.TOTPCredential, error) {
+	var rows []totpRow
+	if err := s.selectAll(ctx, &rows, `SELECT `+totpColumns+` FROM mfa_totp WHERE id > $1 COLLATE "C"
+		ORDER BY id COLLATE "C" LIMIT $2`, after, limitArg(limit)); err != nil {
+		return nil, fmt.Errorf("list authenticator apps: %w", mapErr(err))
+	}
+	out := make([]storage.TOTPCredential, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, storage.TOTPCredential{
+			ID: r.ID, UserID: r.UserID, Secret: r.Secret, LastUsedStep: r.LastUsedStep,
+			CreatedAt: r.CreatedAt.UTC(), ConfirmedAt: timeOut(r.ConfirmedAt), LastUsedAt: timeOut(r.LastUsedAt),
+		})
+	}
+	return out, nil
+}
+
+// ResealTOTP swaps the sealed secret in one conditional UPDATE; when it
+// touches nothing, a second read tells a changed secret from a missing
+// credential.
+func (s *Store) ResealTOTP(ctx context.Context, id string, old, sealed []byte) error {
+	n, err := s.matchCount(ctx, `UPDATE mfa_totp SET secret = $3 WHERE id = $1 AND secret = $2`, id, old, sealed)
+	if err != nil {
+		return fmt.Errorf("re-seal authenticator app %q: %w", id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var one int
+	err = s.get(ctx, &one, `SELECT 1 FROM mfa_totp WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("re-seal authenticator app %q: %w", id, storage.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("re-seal authenticator app %q: %w", id, mapErr(err))
+	}
+	return fmt.Errorf("re-seal authenticator app %q: the secret changed: %w", id, storage.ErrConflict)
+}

@@ -254,6 +254,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 const (
 	keyRotationLockID int64 = 0x5369676e65744b31 // "SignetK1"
 	adminsLockID      int64 = 0x5369676e65744131 // "SignetA1"
+	clientsLockID     int64 = 0x5369676e65744331 // "SignetC1"
 )
 
 // LockKeys takes the key-rotation advisory lock for the rest of the
@@ -265,6 +266,11 @@ func (s *Store) LockKeys(ctx context.Context) error {
 
 // LockAdmins takes the administrators' advisory lock; see LockKeys.
 func (s *Store) LockAdmins(ctx context.Context) error { return s.lockInTx(ctx, adminsLockID, "admins") }
+
+// LockClients takes the client edits' advisory lock; see LockKeys.
+func (s *Store) LockClients(ctx context.Context) error {
+	return s.lockInTx(ctx, clientsLockID, "clients")
+}
 
 func (s *Store) lockInTx(ctx context.Context, id int64, what string) error {
 	h := s.handle(ctx)

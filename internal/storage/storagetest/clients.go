@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -149,6 +150,40 @@ func clientCases() []testCase {
 				t.Fatalf("consents after deleting web: %+v, want only other's", cs)
 			}
 			wantErr(t, s.DeleteClient(ctx, "web"), storage.ErrNotFound, "second DeleteClient")
+		}},
+		{"lock clients serialises edits", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			c := sampleClient("web")
+			c.RedirectURIs = []string{}
+			must(t, s.CreateClient(ctx, c), "CreateClient")
+			// Each edit reads the client and adds a redirect URI; without
+			// the lock one would write back a list missing another's.
+			const n = 6
+			errs := race(n, func(i int) error {
+				return s.InTx(ctx, func(ctx context.Context) error {
+					if err := s.LockClients(ctx); err != nil {
+						return err
+					}
+					cur, err := s.GetClient(ctx, "web")
+					if err != nil {
+						return err
+					}
+					time.Sleep(5 * time.Millisecond) // widen the window for a lost update
+					cur.RedirectURIs = append(cur.RedirectURIs, fmt.Sprintf("https://web.example/cb%d", i))
+					return s.UpdateClient(ctx, cur)
+				})
+			})
+			for i, err := range errs {
+				must(t, err, fmt.Sprintf("edit %d", i))
+			}
+			got, err := s.GetClient(ctx, "web")
+			must(t, err, "GetClient")
+			uris := slices.Sorted(slices.Values(got.RedirectURIs))
+			want := make([]string, 0, n)
+			for i := range n {
+				want = append(want, fmt.Sprintf("https://web.example/cb%d", i))
+			}
+			wantEqual(t, uris, want, "redirect URIs after concurrent edits")
 		}},
 		{"values are copies", func(t *testing.T, s storage.Store) {
 			ctx := t.Context()

@@ -71,7 +71,7 @@ func keyCases() []testCase {
 			wantEqual(t, len(list), 0, "keys left")
 		}},
 		{"locks need a transaction", func(t *testing.T, s storage.Store) {
-			for name, lock := range map[string]func(context.Context) error{"LockKeys": s.LockKeys, "LockAdmins": s.LockAdmins} {
+			for name, lock := range map[string]func(context.Context) error{"LockKeys": s.LockKeys, "LockAdmins": s.LockAdmins, "LockClients": s.LockClients} {
 				if err := lock(t.Context()); err == nil {
 					t.Fatalf("%s outside a transaction succeeded, want an error", name)
 				}

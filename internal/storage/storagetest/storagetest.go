@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"connectors", connectorCases()},
 		{"backchannel", backchannelCases()},
 		{"registration", registrationCases()},
+		{"reseal", resealCases()},
 		{"transactions", txCases()},
 		{"unstorable_text", textCases()},
 	}

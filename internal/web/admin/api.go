@@ -36,6 +36,8 @@ type Clients interface {
 	Get(ctx context.Context, id string) (storage.Client, error)
 	List(ctx context.Context) ([]storage.Client, error)
 	Delete(ctx context.Context, id string) error
+	Edit(ctx context.Context, id string, edit func(current clients.Registration) (clients.Registration, error)) (storage.Client, string, error)
+	RotateSecret(ctx context.Context, id string) (storage.Client, string, error)
 }
 
 // Audit is what the API uses of the audit service: it records client
@@ -98,6 +100,8 @@ func (a *API) Register(g *echo.Group) {
 	g.GET("/clients", a.listClients)
 	g.GET("/clients/:id", a.getClient)
 	g.DELETE("/clients/:id", a.deleteClient)
+	g.PATCH("/clients/:id", a.updateClient)
+	g.POST("/clients/:id/rotate-secret", a.rotateClientSecret)
 
 	g.POST("/users", a.createUser)
 	g.GET("/users", a.listUsers)

@@ -2,8 +2,10 @@ package admin
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,12 +105,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (a *API) createClient(c echo.Context) error {
-	var req adminapi.ClientRegistration
-	if err := decode(c, &req); err != nil {
-		return a.fail(c, err)
-	}
-	client, secret, err := a.clients.Create(c.Request().Context(), clients.Registration{
+// toRegistration is the service's registration of a request body.
+func toRegistration(req adminapi.ClientRegistration) clients.Registration {
+	return clients.Registration{
 		Name:                               req.ClientName,
 		RedirectURIs:                       req.RedirectURIs,
 		PostLogoutRedirectURIs:             req.PostLogoutRedirectURIs,
@@ -127,7 +126,43 @@ func (a *API) createClient(c echo.Context) error {
 		Audience:                           req.Audience,
 		BackchannelLogoutURI:               req.BackchannelLogoutURI,
 		BackchannelLogoutSessionRequired:   req.BackchannelLogoutSessionRequired,
-	})
+	}
+}
+
+// toRegistrationBody is a stored registration as a request body, for
+// PATCH to decode the changes onto.
+func toRegistrationBody(r clients.Registration) adminapi.ClientRegistration {
+	out := adminapi.ClientRegistration{
+		ClientName:                         r.Name,
+		RedirectURIs:                       r.RedirectURIs,
+		PostLogoutRedirectURIs:             r.PostLogoutRedirectURIs,
+		GrantTypes:                         r.GrantTypes,
+		ResponseTypes:                      r.ResponseTypes,
+		Scope:                              strings.Join(r.Scopes, " "),
+		TokenEndpointAuthMethod:            r.TokenEndpointAuthMethod,
+		FirstParty:                         r.FirstParty,
+		RequireMFA:                         r.RequireMFA,
+		IDTokenSignedResponseAlg:           r.IDTokenSignedResponseAlg,
+		JWKSURI:                            r.JWKSURI,
+		TokenEndpointAuthSigningAlg:        r.TokenEndpointAuthSigningAlg,
+		RequirePushedAuthorizationRequests: r.RequirePushedAuthorizationRequests,
+		AccessTokenFormat:                  r.AccessTokenFormat,
+		Audience:                           r.Audience,
+		BackchannelLogoutURI:               r.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired:   r.BackchannelLogoutSessionRequired,
+	}
+	if r.JWKS != "" {
+		out.JWKS = json.RawMessage(r.JWKS)
+	}
+	return out
+}
+
+func (a *API) createClient(c echo.Context) error {
+	var req adminapi.ClientRegistration
+	if err := decode(c, &req); err != nil {
+		return a.fail(c, err)
+	}
+	client, secret, err := a.clients.Create(c.Request().Context(), toRegistration(req))
 	if err != nil {
 		return a.fail(c, err)
 	}
@@ -158,6 +193,61 @@ func (a *API) getClient(c echo.Context) error {
 		return a.fail(c, err)
 	}
 	return c.JSON(http.StatusOK, toClientResponse(cl))
+}
+
+// updateClient changes the fields the body names and keeps the others:
+// the body is decoded onto the client's current registration, then
+// validated as a new one would be. A client that became confidential gets
+// a secret, shown this once.
+func (a *API) updateClient(c echo.Context) error {
+	ctx := c.Request().Context()
+	body, err := readBody(c)
+	if err != nil {
+		return a.fail(c, err)
+	}
+	var fields []string
+	client, secret, err := a.clients.Edit(ctx, param(c, "id"), func(cur clients.Registration) (clients.Registration, error) {
+		req := toRegistrationBody(cur)
+		if err := decodeJSON(body, &req); err != nil {
+			return cur, err
+		}
+		// A null jwks clears it, as an absent one does on create.
+		req.JWKS = json.RawMessage(jsonText(req.JWKS))
+		var named map[string]json.RawMessage
+		if err := json.Unmarshal(body, &named); err != nil {
+			return cur, badRequest(describeJSONError(err))
+		}
+		fields = slices.Sorted(maps.Keys(named))
+		return toRegistration(req), nil
+	})
+	if err != nil {
+		return a.fail(c, err)
+	}
+	details := map[string]string{"name": client.Name, "fields": strings.Join(fields, ",")}
+	if secret != "" {
+		details["became_confidential"] = "true"
+	}
+	a.audit.Record(ctx, audit.Event{Action: audit.ClientUpdate, Target: client.ID, Details: details})
+	resp := toClientResponse(client)
+	resp.ClientSecret = secret
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, resp)
+}
+
+// rotateClientSecret gives a confidential client a new secret, shown this
+// once; the old one stops working at once, the client's tokens do not.
+func (a *API) rotateClientSecret(c echo.Context) error {
+	ctx := c.Request().Context()
+	client, secret, err := a.clients.RotateSecret(ctx, param(c, "id"))
+	if err != nil {
+		return a.fail(c, err)
+	}
+	a.audit.Record(ctx, audit.Event{Action: audit.ClientRotateSecret, Target: client.ID,
+		Details: map[string]string{"name": client.Name}})
+	resp := toClientResponse(client)
+	resp.ClientSecret = secret
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, resp)
 }
 
 func (a *API) deleteClient(c echo.Context) error {

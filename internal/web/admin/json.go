@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,23 +97,41 @@ func badRequest(msg string) error { return &requestError{status: http.StatusBadR
 // CORS preflight, which this API never grants, so a page an operator visits
 // cannot create users through a token-less admin listener on loopback.
 func decode(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
+// readBody returns the request body, checked as decode describes but not
+// yet decoded: for a handler that decodes it onto a value it reads first
+// (PATCH).
+func readBody(c echo.Context) ([]byte, error) {
 	r := c.Request()
 	mt, _, _ := strings.Cut(r.Header.Get(echo.HeaderContentType), ";")
 	if !strings.EqualFold(strings.TrimSpace(mt), echo.MIMEApplicationJSON) {
-		return &requestError{status: http.StatusUnsupportedMediaType,
+		return nil, &requestError{status: http.StatusUnsupportedMediaType,
 			msg: "the body must be JSON sent with Content-Type: application/json"}
 	}
-	body := http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes))
+	if err != nil {
+		// Too big, or the client went away (then nobody reads the answer).
+		return nil, badRequest(describeJSONError(err))
+	}
+	return body, nil
+}
+
+// decodeJSON decodes body strictly into v: one JSON object, no unknown
+// fields, nothing after it. Fields the body does not name keep their value
+// in v.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return badRequest(describeJSONError(err))
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return badRequest(describeJSONError(err))
-		}
 		return badRequest("the body must hold a single JSON object, with nothing after it")
 	}
 	return nil

@@ -115,6 +115,9 @@ func (h *Handler) Register(e *echo.Echo) {
 	g.GET("/clients", h.clients)
 	g.POST("/clients", h.createClient)
 	g.POST("/clients/:id/delete", h.deleteClient)
+	g.GET("/clients/:id/edit", h.editClientForm)
+	g.POST("/clients/:id/edit", h.editClient)
+	g.POST("/clients/:id/rotate-secret", h.rotateClientSecret)
 
 	g.GET("/audit", h.audit)
 
@@ -225,6 +228,7 @@ var flashMessages = map[string]string{
 	"role-created":       "The role is created.",
 	"role-deleted":       "The role is deleted, and no user holds it any more.",
 	"client-deleted":     "The client is deleted. Its tokens no longer work.",
+	"client-saved":       "The client's changes are saved. Its next sign-in and token requests follow them.",
 	"connector-created":  "The sign-in provider is added. Register its redirect URL at the provider.",
 	"connector-enabled":  "The sign-in provider is on the login page.",
 	"connector-disabled": "The sign-in provider is off the login page.",

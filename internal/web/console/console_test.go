@@ -232,19 +232,21 @@ func (e *env) roles(id string) []string {
 func routes(e *env) (gets []string, posts map[string]url.Values) {
 	u := UsersPath + "/" + e.alice.ID
 	gets = []string{Prefix, UsersPath, UsersPath + "?q=ali", u, RolesPath, ClientsPath, AuditPath, Prefix + "/nowhere",
-		ConnectorsPath, ConnectorsPath + "/corp/edit"}
+		ConnectorsPath, ConnectorsPath + "/corp/edit", ClientsPath + "/x/edit"}
 	posts = map[string]url.Values{
-		UsersPath:                 {"q": {"a"}},
-		u + "/roles":              {"roles": {"admin"}},
-		u + "/disable":            {},
-		u + "/enable":             {},
-		u + "/verify-email":       {},
-		u + "/send-reset":         {},
-		u + "/sign-out":           {},
-		RolesPath:                 {"name": {"editor"}},
-		RolesPath + "/x/delete":   {},
-		ClientsPath:               {"client_name": {"Evil"}, "redirect_uris": {"https://evil.example/cb"}},
-		ClientsPath + "/x/delete": {},
+		UsersPath:                        {"q": {"a"}},
+		u + "/roles":                     {"roles": {"admin"}},
+		u + "/disable":                   {},
+		u + "/enable":                    {},
+		u + "/verify-email":              {},
+		u + "/send-reset":                {},
+		u + "/sign-out":                  {},
+		RolesPath:                        {"name": {"editor"}},
+		RolesPath + "/x/delete":          {},
+		ClientsPath:                      {"client_name": {"Evil"}, "redirect_uris": {"https://evil.example/cb"}},
+		ClientsPath + "/x/delete":        {},
+		ClientsPath + "/x/edit":          {"client_name": {"Evil"}, "redirect_uris": {"https://evil.example/cb"}},
+		ClientsPath + "/x/rotate-secret": {},
 		ConnectorsPath + "/corp/edit": {"name": {"Evil"}, "client_id": {"signet"}, "issuer": {"https://evil.example"},
 			"client_secret": {"evil"}},
 	}

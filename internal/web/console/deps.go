@@ -36,6 +36,9 @@ type Clients interface {
 	Create(ctx context.Context, r clients.Registration) (storage.Client, string, error)
 	List(ctx context.Context) ([]storage.Client, error)
 	Delete(ctx context.Context, id string) error
+	Get(ctx context.Context, id string) (storage.Client, error)
+	Edit(ctx context.Context, id string, edit func(current clients.Registration) (clients.Registration, error)) (storage.Client, string, error)
+	RotateSecret(ctx context.Context, id string) (storage.Client, string, error)
 }
 
 // Audit records the console's client changes (the accounts service

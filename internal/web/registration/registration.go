@@ -30,10 +30,19 @@ const (
 	ModeOpen  = "open"
 )
 
-// Policy is the per-address limit on registrations: ten at once, then one
-// a minute (doubling up to 15 minutes while it goes on); the counter
-// starts over after an hour without any.
-var Policy = sessions.ThrottlePolicy{Threshold: 10, Window: time.Hour, BaseDelay: time.Minute, MaxDelay: 15 * time.Minute}
+// DefaultPolicy is the per-address limit on registrations when Options
+// sets none: ten at once, then one a minute (doubling up to 15 minutes
+// while it goes on); the counter starts over after an hour without any.
+var DefaultPolicy = PolicyFor(10, time.Hour)
+
+// PolicyFor is the per-address limit of --client-registration-rate-limit
+// COUNT/WINDOW: count registrations at once, then one a minute (doubling up
+// to 15 minutes), the counter starting over after window without any. No
+// wait is longer than the window, so a short window stays short.
+func PolicyFor(count int, window time.Duration) sessions.ThrottlePolicy {
+	return sessions.ThrottlePolicy{Threshold: count, Window: window,
+		BaseDelay: min(time.Minute, window), MaxDelay: min(15*time.Minute, window)}
+}
 
 // Dynamic is the registration service (*clients.Dynamic).
 type Dynamic interface {
@@ -55,8 +64,10 @@ type Options struct {
 	Mode    string
 	Dynamic Dynamic
 	Limiter Limiter
-	Audit   audit.Recorder
-	Logger  *slog.Logger
+	// Policy is the per-address limit (zero: DefaultPolicy).
+	Policy sessions.ThrottlePolicy
+	Audit  audit.Recorder
+	Logger *slog.Logger
 }
 
 // Handler serves the endpoints.
@@ -72,6 +83,9 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Policy.Threshold <= 0 {
+		o.Policy = DefaultPolicy
 	}
 	return &Handler{o: o}, nil
 }
@@ -177,7 +191,7 @@ func withSecret(m Metadata, secret string) Metadata {
 
 func (h *Handler) register(c echo.Context) error {
 	ctx := c.Request().Context()
-	_, wait, err := h.o.Limiter.Reserve(ctx, sessions.Limit{Key: "client-registration|" + sessions.IPKey(c.RealIP()), Policy: Policy})
+	_, wait, err := h.o.Limiter.Reserve(ctx, sessions.Limit{Key: "client-registration|" + sessions.IPKey(c.RealIP()), Policy: h.o.Policy})
 	if err != nil {
 		return h.fail(c, err)
 	}

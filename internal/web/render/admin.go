@@ -118,8 +118,11 @@ type AdminClient struct {
 	CreatedAt    time.Time
 }
 
-// AdminClientForm re-fills the create-client form.
+// AdminClientForm fills the client form: re-filled after an error on the
+// create form, pre-filled with the client's settings on its edit page.
 type AdminClientForm struct {
+	// Editing: the form changes an existing client (the edit page).
+	Editing                bool
 	Name                   string
 	RedirectURIs           string
 	PostLogoutRedirectURIs string
@@ -148,11 +151,28 @@ type AdminClientsPage struct {
 }
 
 // AdminClientCreatedPage shows a new client with its secret, this once.
+// It also shows the new secret of an existing client (NewSecret): after a
+// rotation, or an edit that made the client confidential.
 type AdminClientCreatedPage struct {
 	Common
 	Client AdminClient
 	// Secret is empty for a public client.
-	Secret string
+	Secret    string
+	NewSecret bool
+}
+
+// AdminClientEditPage changes one client: the create form's fields,
+// pre-filled, and the secret's rotation.
+type AdminClientEditPage struct {
+	Common
+	Flash  string
+	Error  string
+	Client AdminClient
+	Form   AdminClientForm
+	Errors FieldErrors
+	// HasSecret: the client authenticates with a secret, which can be
+	// rotated.
+	HasSecret bool
 }
 
 // AdminAuditEvent is one line of the audit log.
@@ -203,7 +223,16 @@ func (r *Renderer) AdminClients(w http.ResponseWriter, status int, p AdminClient
 
 // AdminClientCreated renders a new client with its one-time secret.
 func (r *Renderer) AdminClientCreated(w http.ResponseWriter, status int, p AdminClientCreatedPage) error {
-	return r.admin(w, status, "admin_client_created", AdminClients, "Client created", p.Common, p)
+	title := "Client created"
+	if p.NewSecret {
+		title = "New client secret"
+	}
+	return r.admin(w, status, "admin_client_created", AdminClients, title, p.Common, p)
+}
+
+// AdminClientEdit renders a client's edit page.
+func (r *Renderer) AdminClientEdit(w http.ResponseWriter, status int, p AdminClientEditPage) error {
+	return r.admin(w, status, "admin_client_edit", AdminClients, "Change "+p.Client.Name, p.Common, p)
 }
 
 // AdminAudit renders the audit log.

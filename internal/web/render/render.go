@@ -203,7 +203,7 @@ type Renderer struct {
 
 var pageFiles = []string{"login", "consent", "error", "logout", "signed_out", "home",
 	"message", "register", "verify_email", "forgot_password", "reset_password", "account",
-	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_audit",
+	"admin_users", "admin_user", "admin_roles", "admin_clients", "admin_client_created", "admin_client_edit", "admin_audit",
 	"two_factor", "two_factor_enrol", "recovery_codes", "account_two_factor", "connector_link", "admin_connectors", "admin_connector_edit"}
 
 // New parses the embedded templates and checks the branding.

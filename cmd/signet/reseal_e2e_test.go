@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/signet-idp/signet/internal/adminclient"
+	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/keys"
+	"github.com/signet-idp/signet/internal/mfa"
+	"github.com/signet-idp/signet/internal/storage"
+)
+
+// TestSecretRotationResealsEverything: an authenticator app enrolled and a
+// connector created under secret A are sealed again under B when serve
+// starts with B and --old-secrets A (the rows change and open with B
+// alone; a second such start changes nothing), and with B alone the
+// authenticator's codes are accepted and the connector signs a person in
+// through an upstream that checks its client secret.
+func TestSecretRotationResealsEverything(t *testing.T) {
+	const secretB = "second-secret-0123456789-abcdefghijklmno"
+	ctx := context.Background()
+	gh := newFakeGitHub(t)
+	tsA := startTestServer(t)
+	dbURL := tsA.Deps.cfg.DatabaseURL
+	factors := func(ts *testServer) *mfa.Service {
+		t.Helper()
+		svc, err := newMFA(ts.Deps, audit.New(ts.Store, ts.Deps.now, ts.Deps.logger))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+
+	now := tsA.Clock.Now().UTC()
+	if err := tsA.Store.CreateUser(ctx, storage.User{ID: "u-ada", Username: "ada", Email: "ada@example.com", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	enr, err := factors(tsA).StartTOTP(ctx, "u-ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := factors(tsA).ConfirmTOTP(ctx, "u-ada", totpCode(t, enr.Secret, tsA.Clock.Now())); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := adminclient.New(tsA.AdminURL, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateConnector(ctx, adminclient.NewConnector{
+		ID: "github", Type: "github", Name: "GitHub", ClientID: gh.clientID, ClientSecret: gh.clientSecret,
+		Config: json.RawMessage(`{"base_url":"` + gh.srv.URL + `"}`), DefaultRole: "user",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rows := func(ts *testServer) (storage.TOTPCredential, storage.Connector) {
+		t.Helper()
+		c, err := ts.Store.GetTOTP(ctx, "u-ada")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := ts.Store.GetConnector(ctx, "github")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, conn
+	}
+	totpA, connA := rows(tsA)
+	tsA.Stop()
+
+	tsB := startTestServer(t, withDatabase(dbURL), withSecrets(secretB, testSecret))
+	totpB, connB := rows(tsB)
+	tsB.Stop()
+	if bytes.Equal(totpB.Secret, totpA.Secret) || bytes.Equal(connB.ClientSecret, connA.ClientSecret) {
+		t.Fatal("sealed values under the old secret were not re-sealed at start")
+	}
+	onlyB := [][]byte{[]byte(secretB)}
+	if plain, _, err := keys.OpenSealed(totpB.Secret, []byte(totpB.ID), onlyB); err != nil || string(plain) != enr.Secret {
+		t.Fatalf("authenticator secret does not open with B alone: %v", err)
+	}
+	if plain, _, err := keys.OpenSealed(connB.ClientSecret, []byte("github"), onlyB); err != nil || string(plain) != gh.clientSecret {
+		t.Fatalf("connector secret does not open with B alone: %v", err)
+	}
+	if _, _, err := keys.OpenSealed(totpB.Secret, []byte(totpB.ID), [][]byte{[]byte(testSecret)}); err == nil {
+		t.Fatal("the re-sealed authenticator secret still opens with A")
+	}
+	if !connB.UpdatedAt.Equal(connA.UpdatedAt) || totpB.LastUsedStep != totpA.LastUsedStep || !totpB.ConfirmedAt.Equal(totpA.ConfirmedAt) {
+		t.Fatal("re-sealing changed more than the sealed values")
+	}
+
+	// Another replica starting with the same settings finds nothing to do.
+	tsB2 := startTestServer(t, withDatabase(dbURL), withSecrets(secretB, testSecret))
+	totpB2, connB2 := rows(tsB2)
+	tsB2.Stop()
+	if !bytes.Equal(totpB2.Secret, totpB.Secret) || !bytes.Equal(connB2.ClientSecret, connB.ClientSecret) {
+		t.Fatal("values already under the current secret were sealed again")
+	}
+
+	// The old secret dropped: everything still works.
+	ts := startTestServer(t, withDatabase(dbURL), withSecrets(secretB))
+	svc := factors(ts)
+	if err := svc.VerifyTOTP(ctx, "u-ada", totpCode(t, enr.Secret, ts.Clock.Now().Add(30*time.Second))); err != nil {
+		t.Fatalf("authenticator code with the old secret dropped: %v", err)
+	}
+	app := newBrowserRP(t, ts, "App", true)
+	gh.signInAs(&ghPerson{ID: 4711, Login: "octo-cat", Name: "Octo Cat",
+		Emails: []map[string]any{{"email": "octo@example.com", "primary": true, "verified": true}}})
+	b := newBrowser(t)
+	b.open(app.authURL())
+	b.submit(`a.connector`)
+	settle(b)
+	if c := claimsOf(t, app.expectSignedIn(b).IDToken); c.IDP != "github" || c.Email != "octo@example.com" {
+		t.Fatalf("signed in through the connector with claims %+v, want idp github", c)
+	}
+}
