@@ -19,7 +19,9 @@ import (
 	"github.com/signet-idp/signet/internal/backchannel"
 	"github.com/signet-idp/signet/internal/clients"
 	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/pgtest"
 	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/storage/postgres"
 )
 
 // withLoopbackOutbound lets requests to client-supplied URLs reach the
@@ -303,5 +305,78 @@ func TestBackchannelDeadRelyingParty(t *testing.T) {
 	}
 	if q, _ := x.ts.Store.ListBackchannelDeliveries(context.Background()); len(q) != 0 {
 		t.Errorf("%d deliveries left in the queue after giving up", len(q))
+	}
+}
+
+// TestBackchannelOffDropsQueue: deliveries queued while back-channel
+// logout was on are, on a server started with --backchannel-logout=false,
+// removed at start without a logout token being sent, each with a
+// backchannel.dropped audit entry.
+func TestBackchannelOffDropsQueue(t *testing.T) {
+	ctx := context.Background()
+	lr := newLogoutReceiver(t)
+	dbURL := pgtest.NewDatabase(t)
+	seed, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.Migrate(ctx, seed.DB()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for _, err := range []error{
+		seed.CreateUser(ctx, storage.User{ID: "u-ada", Username: "ada", Email: "ada@example.com", CreatedAt: now, UpdatedAt: now}),
+		seed.CreateClient(ctx, storage.Client{ID: "app", Name: "App", BackchannelLogoutURI: lr.srv.URL + "/bc",
+			TokenEndpointAuthMethod: storage.AuthMethodNone, CreatedAt: now, UpdatedAt: now}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sid := range []string{"s1", "s2"} {
+		if err := seed.CreateSession(ctx, storage.Session{ID: sid, TokenHash: "hash-" + sid, UserID: "u-ada", AuthTime: now,
+			CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.RecordSessionClient(ctx, sid, "app", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := seed.DeleteSession(ctx, sid); err != nil { // the session ends: a delivery is queued
+			t.Fatal(err)
+		}
+	}
+	if q, err := seed.ListBackchannelDeliveries(ctx); err != nil || len(q) != 2 {
+		t.Fatalf("queued %d deliveries (%v), want 2", len(q), err)
+	}
+	seed.Close()
+
+	ts := startTestServer(t, withDatabase(dbURL), withLoopbackOutbound(), func(c *config.Config) { c.BackchannelLogout = false })
+	var dropped []storage.AuditEvent
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if dropped = auditOf(t, ts, backchannel.ActionDropped); len(dropped) >= 2 {
+			break
+		}
+	}
+	if len(dropped) != 2 {
+		t.Fatalf("backchannel.dropped audited %d times, want 2: %+v", len(dropped), dropped)
+	}
+	sids := map[string]bool{}
+	for _, e := range dropped {
+		if e.Target != "app" || e.Actor != "system" || e.Details["sub"] != "u-ada" || e.Details["attempts"] != "0" {
+			t.Errorf("backchannel.dropped entry %+v", e)
+		}
+		sids[e.Details["sid"]] = true
+	}
+	if !sids["s1"] || !sids["s2"] {
+		t.Errorf("dropped sessions %v, want s1 and s2", sids)
+	}
+	if q, _ := ts.Store.ListBackchannelDeliveries(ctx); len(q) != 0 {
+		t.Errorf("%d deliveries still queued", len(q))
+	}
+	time.Sleep(2 * backchannel.DefaultPollInterval) // a delivery loop, were one running, would have sent by now
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	if len(lr.tokens) != 0 {
+		t.Errorf("%d logout tokens sent with back-channel logout off", len(lr.tokens))
 	}
 }

@@ -106,6 +106,10 @@ func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) 
 	background = []func(ctx context.Context){janitor.Run, km.Run}
 	if bc != nil {
 		background = append(background, bc.Run)
+	} else {
+		// Nobody sends what is still queued from when it was on.
+		dropper := &backchannel.Dropper{Store: d.store, Audit: audit.New(d.store, d.now, d.logger), Logger: d.logger, Now: d.now}
+		background = append(background, dropper.Run)
 	}
 	return background, nil
 }

@@ -324,3 +324,106 @@ func (s *Service) LogoutToken(ctx context.Context, c storage.Client, subject, se
 	}
 	return raw, nil
 }
+
+// ActionDropped: a queued delivery was removed unsent because back-channel
+// logout is off on the replica that found it.
+const ActionDropped = "backchannel.dropped"
+
+// Defaults of Dropper.
+const (
+	DefaultDropInterval = time.Minute
+	DefaultDropBatch    = 100
+)
+
+// DropStore is what a Dropper needs from storage.
+type DropStore interface {
+	ClaimBackchannelDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.BackchannelDelivery, error)
+	CompleteBackchannelDelivery(ctx context.Context, id int64) error
+}
+
+// Dropper empties the delivery queue on a replica where back-channel
+// logout is off (--backchannel-logout=false). Sessions that ended while it
+// was on, or that had recorded clients before it was turned off, still
+// queue deliveries in the database; with nobody to send them they would
+// stay forever. Each one dropped is audited (ActionDropped) and each sweep
+// that dropped any logs one line. It claims what it drops as the delivery
+// loop does, so replicas never drop the same delivery twice; during a
+// rolling change of the flag a replica with it off drops what is due,
+// including deliveries a replica with it on would have sent.
+type Dropper struct {
+	Store  DropStore
+	Audit  audit.Recorder
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Interval between sweeps (DefaultDropInterval when zero); the first
+	// runs at start.
+	Interval time.Duration
+	// Batch is how many deliveries one claim takes (DefaultDropBatch).
+	Batch int
+}
+
+// Run sweeps at once and then every Interval until ctx ends.
+func (d *Dropper) Run(ctx context.Context) {
+	interval := d.Interval
+	if interval <= 0 {
+		interval = DefaultDropInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := d.Drop(ctx); err != nil && ctx.Err() == nil {
+			d.logger().Warn("back-channel logout is off: cannot drop queued deliveries", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Drop removes every queued delivery that is due and not claimed by
+// another replica, audits each, and returns how many it removed.
+func (d *Dropper) Drop(ctx context.Context) (int, error) {
+	now, batch := time.Now, d.Batch
+	if d.Now != nil {
+		now = d.Now
+	}
+	if batch <= 0 {
+		batch = DefaultDropBatch
+	}
+	dropped := 0
+	defer func() {
+		if dropped > 0 {
+			d.logger().Info("back-channel logout is off: queued logout deliveries dropped unsent", "count", dropped)
+		}
+	}()
+	for {
+		list, err := d.Store.ClaimBackchannelDeliveries(ctx, now(), time.Minute, batch)
+		if err != nil {
+			return dropped, fmt.Errorf("claim deliveries to drop: %w", err)
+		}
+		for _, q := range list {
+			if err := d.Store.CompleteBackchannelDelivery(ctx, q.ID); errors.Is(err, storage.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return dropped, fmt.Errorf("drop delivery %d: %w", q.ID, err)
+			}
+			dropped++
+			// Attempts counts this claim too: the POSTs made are one fewer.
+			d.Audit.Record(ctx, audit.Event{Actor: audit.ActorSystem, Action: ActionDropped, Target: q.ClientID,
+				Details: map[string]string{"sid": q.SessionID, "sub": q.Subject, "attempts": strconv.Itoa(q.Attempts - 1),
+					"reason": "back-channel logout is off"}})
+		}
+		if len(list) < batch {
+			return dropped, nil
+		}
+	}
+}
+
+func (d *Dropper) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
+}

@@ -156,3 +156,56 @@ func TestClientWithoutURIDropped(t *testing.T) {
 		t.Fatalf("queue: %+v", q)
 	}
 }
+
+// TestDropperEmptiesQueue: with back-channel logout off, queued deliveries
+// are removed unsent, each audited; one claimed by another replica is left
+// to it; a second sweep finds nothing.
+func TestDropperEmptiesQueue(t *testing.T) {
+	s := queuedLogout(t)
+	ctx := context.Background()
+	now := time.Now()
+	for _, sid := range []string{"s2", "s3"} {
+		if err := s.CreateSession(ctx, storage.Session{ID: sid, TokenHash: "h" + sid, UserID: "u1", AuthTime: now, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordSessionClient(ctx, sid, "c1", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteSession(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another replica has the first one in hand.
+	held, err := s.ClaimBackchannelDeliveries(ctx, now, time.Hour, 1)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("claim: %v %v", held, err)
+	}
+	au := &fakeAudit{}
+	d := &Dropper{Store: s, Audit: au, Batch: 1}
+	n, err := d.Drop(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("Drop = %d, %v; want 2", n, err)
+	}
+	q, _ := s.ListBackchannelDeliveries(ctx)
+	if len(q) != 1 || q[0].ID != held[0].ID {
+		t.Fatalf("queue after the drop: %+v, want only the delivery another replica holds", q)
+	}
+	if len(au.events) != 2 {
+		t.Fatalf("audit %+v, want two events", au.events)
+	}
+	sids := map[string]bool{}
+	for _, e := range au.events {
+		if e.Action != ActionDropped || e.Actor != audit.ActorSystem || e.Target != "c1" || e.Details["attempts"] != "0" || e.Details["sub"] != "u1" {
+			t.Fatalf("audit event %+v", e)
+		}
+		sids[e.Details["sid"]] = true
+	}
+	for _, sid := range []string{"s1", "s2", "s3"} {
+		if sids[sid] == (sid == held[0].SessionID) {
+			t.Fatalf("dropped sessions %v, held %s: want every other one dropped", sids, held[0].SessionID)
+		}
+	}
+	if n, err := d.Drop(ctx); n != 0 || err != nil || len(au.events) != 2 {
+		t.Fatalf("second Drop = %d, %v, %d events; want nothing", n, err, len(au.events))
+	}
+}
