@@ -416,7 +416,7 @@ func (c *cluster) noLockout(t *testing.T) {
 // are actually checked stay within the replicas' allowance, and the
 // refresh p99 during the flood stays within 8x of before, both floored at
 // 100 ms. What keeps the flood cheap is the allowance, asserted exactly;
-// the latency bound only catches starvation like issue 10s (45x, refresh
+// the latency bound only catches starvation like issue 10's (45x, refresh
 // throughput down to a twentieth). On an idle machine the ratio is 1-3x;
 // on two cores also running PostgreSQL, three replicas and other builds
 // it reached 5.6x, so a tighter bound would test the machine, not Signet.
