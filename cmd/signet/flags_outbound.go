@@ -12,7 +12,7 @@ import (
 func addOutboundFlags(cmd *cobra.Command, cfg *config.Config) {
 	f := cmd.Flags()
 	f.StringSliceVar(&cfg.OutboundAllowCIDRs, "outbound-allow-cidrs", cfg.OutboundAllowCIDRs, "special-use ranges (loopback, private, link-local) that requests to client-supplied URLs may reach, e.g. 10.20.0.0/16 for internal relying parties (default: public addresses only)")
-	f.BoolVar(&cfg.BackchannelLogout, "backchannel-logout", cfg.BackchannelLogout, "OpenID Connect Back-Channel Logout: POST a logout token to each client with a backchannel_logout_uri when a session in which it got tokens ends")
+	f.BoolVar(&cfg.BackchannelLogout, "backchannel-logout", cfg.BackchannelLogout, "OpenID Connect Back-Channel Logout: POST a logout token to each client with a backchannel_logout_uri when a session in which it got tokens ends (off: deliveries still queued are dropped unsent, audited as backchannel.dropped)")
 	f.IntVar(&cfg.BackchannelLogoutAttempts, "backchannel-logout-attempts", cfg.BackchannelLogoutAttempts, "POSTs a logout token gets before it is given up (audited as backchannel.failed)")
 	f.DurationVar(&cfg.BackchannelLogoutBackoff, "backchannel-logout-backoff", cfg.BackchannelLogoutBackoff, "wait after a failed logout token POST; doubles after each further failure (at most 5m)")
 	f.StringVar(&cfg.ClientRegistration, "client-registration", cfg.ClientRegistration, "dynamic client registration (RFC 7591/7592) at /oauth2/register: off, token (an initial access token from `signet registration-tokens create` is required) or open")

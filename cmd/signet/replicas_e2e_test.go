@@ -414,10 +414,13 @@ func (c *cluster) noLockout(t *testing.T) {
 // passwordFlood: 100 clients post wrong passwords for a few seconds while
 // relying parties refresh tokens. Nothing fails, the wrong passwords that
 // are actually checked stay within the replicas' allowance, and the
-// refresh p99 during the flood stays within 3x of before (issue 10), both
-// floored at 100 ms: below that, on two cores shared by three replicas,
-// PostgreSQL and the rest of the suite, p99 is scheduling noise. The bound
-// must hold in one of two rounds, for the same reason; speed itself is
+// refresh p99 during the flood stays within 8x of before, both floored at
+// 100 ms. What keeps the flood cheap is the allowance, asserted exactly;
+// the latency bound only catches starvation like issue 10's (45x, refresh
+// throughput down to a twentieth). On an idle machine the ratio is 1-3x;
+// on two cores also running PostgreSQL, three replicas and other builds
+// it reached 5.6x, so a tighter bound would test the machine, not Signet.
+// It must hold in one of two rounds for the same reason; speed itself is
 // measured with signet bench (README, Performance), not here.
 func (c *cluster) passwordFlood(t *testing.T) {
 	const (
@@ -427,7 +430,7 @@ func (c *cluster) passwordFlood(t *testing.T) {
 		floodFor      = 5 * time.Second
 		floodPeriod   = time.Second
 		floor         = 100 * time.Millisecond
-		maxRatio      = 3.0
+		maxRatio      = 8.0
 		rounds        = 2
 	)
 	rp := c.newClient(true)

@@ -27,7 +27,9 @@ import (
 // start, creates) the signing keys, composes fosite, and returns the
 // background work serve runs until shutdown: the janitor that deletes
 // expired codes, tokens and login challenges, and the key rotation step
-// with the refresh of the keys this replica signs with. It fails when
+// with the refresh of the keys this replica signs with, and either the
+// back-channel logout delivery loop or, with the feature off, the sweep that
+// drops what is still queued. It fails when
 // signing keys exist that the secret cannot decrypt: the server must not
 // start then.
 func registerOAuth(public, admin *echo.Echo, d serverDeps, rd *render.Renderer) (background []func(ctx context.Context), err error) {

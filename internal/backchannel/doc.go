@@ -12,4 +12,8 @@
 // on its own goroutine (bounded), so one slow relying party delays neither
 // the person signing out nor the other relying parties. Every outcome is
 // logged and audited (backchannel.delivered, backchannel.failed).
+//
+// With the feature off a Dropper takes the delivery loop's place: it
+// claims what is still queued the same way and removes it unsent
+// (backchannel.dropped), so the queue does not grow forever.
 package backchannel

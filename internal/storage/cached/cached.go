@@ -55,23 +55,77 @@ func New(s storage.Store, o Options) storage.Store {
 
 // txKey marks a context inside a transaction of this store: reads there
 // may see the transaction's own uncommitted writes, which must never reach
-// the cache (a rollback would leave them there), so they bypass it.
+// the cache (a rollback would leave them there), so they bypass it. Its
+// value, *txWrites, collects the clients the transaction writes.
 type txKey struct{}
+
+// txWrites are the ids of the clients a transaction wrote. Each is
+// forgotten at the write and again once the transaction ends: a read
+// from outside the transaction in between sees the row as it was and may
+// have cached it, and this replica must see its own change at once (a
+// rotated client secret must stop working at once).
+type txWrites struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (w *txWrites) add(id string) {
+	w.mu.Lock()
+	w.ids = append(w.ids, id)
+	w.mu.Unlock()
+}
+
+// forgetWrites forgets what the transaction of ctx wrote.
+func (s *Store) forgetWrites(ctx context.Context) {
+	w, ok := ctx.Value(txKey{}).(*txWrites)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	ids := w.ids
+	w.mu.Unlock()
+	for _, id := range ids {
+		s.forget(id)
+	}
+}
 
 // InTx implements storage.Transactor.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return s.Store.InTx(ctx, func(ctx context.Context) error {
-		return fn(context.WithValue(ctx, txKey{}, true))
+	if _, ok := ctx.Value(txKey{}).(*txWrites); ok {
+		// Joined to an outer transaction, which forgets when it ends.
+		return s.Store.InTx(ctx, fn)
+	}
+	w := &txWrites{}
+	err := s.Store.InTx(ctx, func(ctx context.Context) error {
+		return fn(context.WithValue(ctx, txKey{}, w))
 	})
+	s.forgetWrites(context.WithValue(ctx, txKey{}, w))
+	return err
 }
 
 // BeginTx implements storage.Transactor.
 func (s *Store) BeginTx(ctx context.Context) (context.Context, error) {
+	w, ok := ctx.Value(txKey{}).(*txWrites)
+	if !ok {
+		w = &txWrites{}
+	}
 	ctx, err := s.Store.BeginTx(ctx)
 	if err != nil {
 		return ctx, err
 	}
-	return context.WithValue(ctx, txKey{}, true), nil
+	return context.WithValue(ctx, txKey{}, w), nil
+}
+
+// Commit implements storage.Transactor.
+func (s *Store) Commit(ctx context.Context) error {
+	defer s.forgetWrites(ctx)
+	return s.Store.Commit(ctx)
+}
+
+// Rollback implements storage.Transactor.
+func (s *Store) Rollback(ctx context.Context) error {
+	defer s.forgetWrites(ctx)
+	return s.Store.Rollback(ctx)
 }
 
 // GetClient answers from the cache while the entry is fresh.
@@ -105,20 +159,27 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 
 // UpdateClient writes through and forgets the cached copy.
 func (s *Store) UpdateClient(ctx context.Context, c storage.Client) error {
-	defer s.forget(c.ID)
+	defer s.forgetLater(ctx, c.ID)
 	return s.Store.UpdateClient(ctx, c)
 }
 
 // DeleteClient writes through and forgets the cached copy.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	defer s.forget(id)
+	defer s.forgetLater(ctx, id)
 	return s.Store.DeleteClient(ctx, id)
 }
 
+// forgetLater forgets id now and, inside a transaction, again when it
+// ends (see txWrites).
+func (s *Store) forgetLater(ctx context.Context, id string) {
+	if w, ok := ctx.Value(txKey{}).(*txWrites); ok {
+		w.add(id)
+	}
+	s.forget(id)
+}
+
 // forget drops an entry once the write is done, and keeps reads that
-// were under way from caching what they read before it. (A write inside a
-// transaction is forgotten before its commit: a read in between caches
-// the old row for at most the TTL, as for another replica's change.)
+// were under way from caching what they read before it.
 func (s *Store) forget(id string) {
 	s.mu.Lock()
 	delete(s.clients, id)

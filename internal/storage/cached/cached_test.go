@@ -100,3 +100,64 @@ func TestClientCache(t *testing.T) {
 		t.Fatal("a zero TTL should return the store itself")
 	}
 }
+
+// TestClientCacheWriteInTransaction: a read from outside a transaction,
+// between a write to a client inside it and its commit, sees (and may
+// cache) the old row; this replica must still see its own change at once
+// after the commit (a rotated secret must stop working at once), through
+// InTx as through BeginTx and Commit. PostgreSQL: there the outside read
+// does not wait for the transaction.
+func TestClientCacheWriteInTransaction(t *testing.T) {
+	ctx := context.Background()
+	s := cached.New(pgtest.NewStore(t), cached.Options{TTL: time.Hour})
+	c := storage.Client{ID: "app", Name: "Before", SecretHash: []byte("old-hash"), TokenEndpointAuthMethod: storage.AuthMethodClientSecretBasic}
+	if err := s.CreateClient(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	name := func() string {
+		t.Helper()
+		got, err := s.GetClient(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Name
+	}
+	if got := name(); got != "Before" {
+		t.Fatalf("name %q, want Before", got)
+	}
+	steps := map[string]func(write func(ctx context.Context) error) error{
+		"InTx": func(write func(ctx context.Context) error) error { return s.InTx(ctx, write) },
+		"BeginTx and Commit": func(write func(ctx context.Context) error) error {
+			txCtx, err := s.BeginTx(ctx)
+			if err != nil {
+				return err
+			}
+			if err := write(txCtx); err != nil {
+				_ = s.Rollback(txCtx)
+				return err
+			}
+			return s.Commit(txCtx)
+		},
+	}
+	for _, how := range []string{"InTx", "BeginTx and Commit"} {
+		t.Run(how, func(t *testing.T) {
+			want := "After " + how
+			err := steps[how](func(txCtx context.Context) error {
+				c.Name = want
+				if err := s.UpdateClient(txCtx, c); err != nil {
+					return err
+				}
+				if got := name(); got == want {
+					t.Errorf("a read outside the transaction saw its uncommitted write")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := name(); got != want {
+				t.Errorf("after the commit this replica reads %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -52,6 +52,9 @@ var adminRoutes = []adminRoute{
 	{http.MethodPut, "/admin/users/%s/roles", func() any { return &adminapi.UserRoles{} }},
 	{http.MethodPost, "/admin/roles", func() any { return &adminapi.NewRole{} }},
 	{http.MethodPost, "/admin/keys/rotate", func() any { return &adminapi.RotateKeys{} }},
+	// The body is decoded onto the client's registration, whose Go shape
+	// is the create body's.
+	{http.MethodPatch, "/admin/clients/%s", func() any { return &adminapi.ClientRegistration{} }},
 }
 
 // strictlyDecodes reports whether body is what decode accepts for v: one
@@ -85,6 +88,11 @@ func FuzzAdminJSON(f *testing.F) {
 		accounts.NewUser{Username: "alice", Email: "alice@example.com", Password: "correct horse battery"}); err != nil {
 		f.Fatal(err)
 	}
+	// The client PATCH changes when the input names no id.
+	cl, _, err := clients.NewService(store, now).Create(ctx, clients.Registration{Name: "Fuzzed", RedirectURIs: []string{"https://fuzz.example/cb"}})
+	if err != nil {
+		f.Fatal(err)
+	}
 
 	const js = "application/json"
 	f.Add(uint8(0), js, "", []byte(`{"client_name":"App","redirect_uris":["https://app.example/cb"]}`))
@@ -116,12 +124,23 @@ func FuzzAdminJSON(f *testing.F) {
 	f.Add(uint8(4), js, "", []byte(`{"alg":"none"}`))
 	f.Add(uint8(4), "", "", []byte(``))
 	f.Add(uint8(4), js, "", []byte(`{"alg":1e999}`))
+	f.Add(uint8(5), js, "", []byte(`{"redirect_uris":["https://fuzz.example/cb2"]}`))
+	f.Add(uint8(5), js, "", []byte(`{"redirect_uris":[],"client_name":""}`))
+	f.Add(uint8(5), js, "", []byte(`{"token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`))
+	f.Add(uint8(5), js, "", []byte(`{"jwks":null,"token_endpoint_auth_method":"private_key_jwt"}`))
+	f.Add(uint8(5), js, "", []byte(`{"client_secret":"mine"}`))
+	f.Add(uint8(5), js, "", []byte(`null`))
+	f.Add(uint8(5), js, "nope", []byte(`{}`))
+	f.Add(uint8(5), "text/plain", "", []byte(`{}`))
 	f.Fuzz(func(t *testing.T, route uint8, contentType, id string, body []byte) {
 		rt := adminRoutes[int(route)%len(adminRoutes)]
 		path := rt.path
 		if strings.Contains(path, "%s") {
 			if id == "" {
 				id = "alice"
+				if rt.method == http.MethodPatch {
+					id = cl.ID
+				}
 			}
 			path = fmt.Sprintf(path, url.PathEscape(id))
 		}

@@ -205,6 +205,11 @@ func (a *API) updateClient(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, err)
 	}
+	// A malformed body is a 400 whether or not the client exists, as on
+	// every other route.
+	if err := decodeJSON(body, &adminapi.ClientRegistration{}); err != nil {
+		return a.fail(c, err)
+	}
 	var fields []string
 	client, secret, err := a.clients.Edit(ctx, param(c, "id"), func(cur clients.Registration) (clients.Registration, error) {
 		req := toRegistrationBody(cur)
