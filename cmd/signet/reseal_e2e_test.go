@@ -4,14 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/signet-idp/signet/internal/adminclient"
 	"github.com/signet-idp/signet/internal/audit"
+	"github.com/signet-idp/signet/internal/config"
+	"github.com/signet-idp/signet/internal/connectors"
 	"github.com/signet-idp/signet/internal/keys"
 	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/storage"
+	"github.com/signet-idp/signet/internal/storage/memory"
 )
 
 // TestSecretRotationResealsEverything: an authenticator app enrolled and a
@@ -114,5 +120,59 @@ func TestSecretRotationResealsEverything(t *testing.T) {
 	settle(b)
 	if c := claimsOf(t, app.expectSignedIn(b).IDToken); c.IDP != "github" || c.Email != "octo@example.com" {
 		t.Fatalf("signed in through the connector with claims %+v, want idp github", c)
+	}
+}
+
+// TestResealSecretsLogsCountsNotValues: the start-up re-seal logs how many
+// values it re-sealed and how many no secret opens, and never a value.
+func TestResealSecretsLogsCountsNotValues(t *testing.T) {
+	ctx := context.Background()
+	st := memory.New()
+	secretA, secretB, secretC := []byte(strings.Repeat("a", 32)), []byte(strings.Repeat("b", 32)), []byte(strings.Repeat("c", 32))
+	var logs bytes.Buffer
+	deps := func(secret []byte, old ...[]byte) serverDeps {
+		cfg := config.Default()
+		return serverDeps{cfg: cfg, store: st, now: time.Now, secret: secret, oldSecrets: old,
+			logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	}
+	services := func(d serverDeps) accountServices {
+		svc, err := newMFA(d, audit.New(st, d.now, d.logger))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return accountServices{mfa: svc, connectors: connectors.New(st, connectors.Options{Secret: d.secret, OldSecrets: d.oldSecrets, Issuer: d.cfg.Issuer})}
+	}
+	var plain []string
+	for i, secret := range [][]byte{secretA, secretA, secretC} {
+		id := fmt.Sprintf("u%d", i)
+		if err := st.CreateUser(ctx, storage.User{ID: id, Username: id, Email: id + "@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		enr, err := services(deps(secret)).mfa.StartTOTP(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain = append(plain, enr.Secret)
+	}
+	if _, err := services(deps(secretA)).connectors.Create(ctx, connectors.Input{ID: "github", Type: "github", Name: "GitHub",
+		ClientID: "x", ClientSecret: "gh-plain-secret-value"}); err != nil {
+		t.Fatal(err)
+	}
+	plain = append(plain, "gh-plain-secret-value")
+
+	d := deps(secretB, secretA)
+	if err := resealSecrets(ctx, d, services(d)); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	for _, want := range []string{"totp_secrets=2 connector_secrets=1", "open with neither", "totp_secrets=1 connector_secrets=0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, p := range plain {
+		if strings.Contains(out, p) {
+			t.Errorf("log shows a secret value:\n%s", out)
+		}
 	}
 }
