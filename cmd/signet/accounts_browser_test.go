@@ -319,8 +319,27 @@ func TestBrowserAdminGrantsRole(t *testing.T) {
 	}
 	b.screenshot("admin-clients", 1280)
 
+	// Changed in place from its page, then given a new secret, shown once.
+	b.submit(`a[href="/admin/clients/` + cl.ID + `/edit"]`)
+	b.fill("client-name", "Reports 2", "client-redirects", "https://reports.example/callback\nhttps://reports.example/cb2")
+	b.submit(`form[action$="/edit"] button[type="submit"]`)
+	b.expectText("The client's changes are saved.")
+	if got, err := ts.Store.GetClient(ctx, cl.ID); err != nil || got.Name != "Reports 2" ||
+		!slices.Equal(got.RedirectURIs, []string{"https://reports.example/callback", "https://reports.example/cb2"}) {
+		t.Fatalf("client after the console edit: %+v, %v", got, err)
+	}
+	b.screenshot("admin-client-edit", 390)
+	b.do("open the new-secret form", chromedp.Click(chromedp.CSS(`details.confirm summary`)))
+	b.submit(`form[action$="/rotate-secret"] button`)
+	b.expectText("Reports 2 has a new secret", "Copy the client secret now")
+	rotated := strings.TrimSpace(runIn(b, "new secret", chromedp.Text(chromedp.CSS(`code.secret`))))
+	if got, err := ts.Store.GetClient(ctx, cl.ID); err != nil || !clients.SecretMatches(got.SecretHash, rotated) ||
+		clients.SecretMatches(got.SecretHash, strings.TrimSpace(secret)) {
+		t.Fatalf("after the console's new secret the stored hash is not the new secret's alone (%v)", err)
+	}
+
 	b.open(ts.PublicURL + "/admin/audit")
-	b.expectText("role.change", "role.create", "client.create")
+	b.expectText("role.change", "role.create", "client.create", "client.update", "client.rotate_secret")
 	b.screenshot("admin-audit", 390)
 	b.submit(`form.signout button`)
 
