@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -283,5 +284,81 @@ func TestBrowserConnectorConsole(t *testing.T) {
 	b2.open(app.authURL())
 	if b2.has(`a.connector`) || !b2.has("#password") {
 		t.Fatalf("after turning the provider off:\n%s", b2.bodyText())
+	}
+}
+
+// TestBrowserConnectorEdit: an administrator changes a provider on its
+// console page: settings and role rules are stored, an empty secret field
+// keeps the secret and a filled one replaces it, and a refusal is shown
+// on the page with what was typed.
+func TestBrowserConnectorEdit(t *testing.T) {
+	ts := startTestServer(t)
+	newAdmin(t, ts, "root")
+	ctx := context.Background()
+	for _, r := range []string{"developer", "ops"} {
+		if err := ts.Store.CreateRole(ctx, storage.Role{Name: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := func() storage.Connector {
+		t.Helper()
+		c, err := ts.Store.GetConnector(ctx, "corp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	b := newBrowser(t)
+	b.open(ts.PublicURL + "/admin/connectors")
+	b.logIn("root", browserPassword, false)
+	b.fill("connector-id", "corp", "connector-name", "Corp", "connector-client-id", "signet",
+		"connector-client-secret", "first-secret", "connector-issuer", "https://login.corp.example")
+	b.submit(`form[action="/admin/connectors"] button[type="submit"]`)
+	b.expectText("The sign-in provider is added")
+	first := stored()
+
+	b.submit(`a[href="/admin/connectors/corp/edit"]`)
+	b.expectText("Change Corp", "A client secret is set", "/connectors/corp/callback")
+	if b.has(`#connector-client-secret[value]`) || b.has(`#connector-orgs`) {
+		t.Fatal("the edit page shows the secret, or a github field on an oidc provider")
+	}
+	b.fill("connector-name", "Corp SSO", "connector-scopes", "openid email groups", "connector-groups-claim", "roles",
+		"rule-claim-1", "groups", "rule-value-1", "engineering", "rule-role-1", "developer",
+		"rule-claim-2", "groups", "rule-value-2", "sre", "rule-role-2", "ghost")
+	b.submit(`form[action="/admin/connectors/corp/edit"] button[type="submit"]`)
+	b.expectText("Role ghost does not exist", "Change Corp")
+	if v := runIn(b, "typed value", chromedp.Evaluate[string](`document.getElementById("rule-role-2").value`)); v != "ghost" {
+		t.Fatalf("the refused form lost what was typed: %q", v)
+	}
+	if c := stored(); c.Name != "Corp" || len(c.RoleRules) != 0 {
+		t.Fatalf("a refused form changed the provider: %+v", c)
+	}
+	b.screenshot("admin-connector-edit", 390)
+	b.screenshot("admin-connector-edit", 1280)
+
+	b.fill("rule-role-2", "ops")
+	b.submit(`form[action="/admin/connectors/corp/edit"] button[type="submit"]`)
+	b.expectText("changes are saved", "Corp SSO", "groups:engineering=developer", "groups:sre=ops")
+	c := stored()
+	wantRules := []storage.RoleRule{{Claim: "groups", Value: "engineering", Role: "developer"}, {Claim: "groups", Value: "sre", Role: "ops"}}
+	if c.Name != "Corp SSO" || !slices.Equal(c.RoleRules, wantRules) || !strings.Contains(string(c.Config), `"groups_claim":"roles"`) ||
+		!strings.Contains(string(c.Config), `"scopes":["openid","email","groups"]`) {
+		t.Fatalf("stored after the edit: %+v (config %s)", c, c.Config)
+	}
+	if !bytes.Equal(c.ClientSecret, first.ClientSecret) {
+		t.Fatal("an empty secret field changed the client secret")
+	}
+
+	b.submit(`a[href="/admin/connectors/corp/edit"]`)
+	b.fill("connector-client-secret", "second-secret")
+	runIn(b, "empty the first rule", chromedp.Evaluate[bool](`["claim","value","role"].every(f => (document.getElementById("rule-" + f + "-1").value = "") === "")`))
+	b.submit(`form[action="/admin/connectors/corp/edit"] button[type="submit"]`)
+	b.expectText("changes are saved")
+	c = stored()
+	if len(c.ClientSecret) == 0 || bytes.Equal(c.ClientSecret, first.ClientSecret) || bytes.Contains(c.ClientSecret, []byte("second-secret")) {
+		t.Fatal("a new secret was not stored sealed")
+	}
+	if !slices.Equal(c.RoleRules, wantRules[1:]) {
+		t.Fatalf("rules after emptying a row: %+v", c.RoleRules)
 	}
 }
