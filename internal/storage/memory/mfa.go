@@ -352,6 +352,9 @@ func (s *Store) DeleteExpiredWebAuthnChallenges(ctx context.Context, before time
 
 // ListTOTPCredentials returns a page of authenticator apps ordered by id.
 func (s *Store) ListTOTPCredentials(ctx context.Context, after string, limit int) ([]storage.TOTPCredential, error) {
+	if !storable(after) {
+		return []storage.TOTPCredential{}, nil // as PostgreSQL: text it cannot hold matches nothing
+	}
 	var out []storage.TOTPCredential
 	err := s.do(ctx, func(d *state) error {
 		for _, r := range d.mfa {

@@ -35,6 +35,11 @@ func resealCases() []testCase {
 			page, err = s.ListTOTPCredentials(ctx, "t-c", 2)
 			must(t, err, "past the end")
 			wantEqual(t, len(page), 0, "credentials past the last id")
+			for _, bad := range []string{"a\x00", "\xff"} {
+				page, err = s.ListTOTPCredentials(ctx, bad, 0)
+				must(t, err, "unstorable cursor")
+				wantEqual(t, len(page), 0, "credentials after an unstorable cursor")
+			}
 			all, err := s.ListTOTPCredentials(ctx, "", 0)
 			must(t, err, "no limit")
 			wantEqual(t, len(all), 3, "credentials without a limit")
