@@ -14,6 +14,7 @@ import (
 
 	"github.com/signet-idp/signet/internal/config"
 	"github.com/signet-idp/signet/internal/mfa"
+	"github.com/signet-idp/signet/internal/storage"
 )
 
 // The two-factor browser tests: a person sets up an authenticator app or
@@ -369,5 +370,98 @@ func TestBrowserTwoFactorRememberDevice(t *testing.T) {
 	b2.logIn("rita", browserPassword, false)
 	if !strings.Contains(b2.location(), "/login/two-factor") {
 		t.Fatalf("another browser at %s, want the second-factor page", b2.location())
+	}
+}
+
+// TestBrowserPasskeyRename: on the account page a person renames their
+// passkey (the rows are made in the store: the page lists them only); a name that is too long is refused on the page, and a form
+// pointed at someone else's passkey answers as for one that does not
+// exist, changing nothing.
+func TestBrowserPasskeyRename(t *testing.T) {
+	ts := startTestServer(t, withLocalhostIssuer())
+	ctx := context.Background()
+	noor := createBrowserUser(t, ts, "noor")
+	omar := createBrowserUser(t, ts, "omar")
+	name := func(id string) string {
+		t.Helper()
+		p, err := ts.Store.GetPasskey(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Name
+	}
+	// Signed in before the passkeys exist, so the password is enough: the
+	// page only lists passkeys, it never uses them.
+	b := newBrowser(t)
+	b.open(ts.PublicURL + "/account/two-factor")
+	b.logIn("noor", browserPassword, false)
+	b.open(ts.PublicURL + "/account/two-factor")
+	b.expectText("Passkeys and security keys", "No passkeys yet")
+	for _, p := range []storage.Passkey{{ID: "noor-key", UserID: noor.ID, Name: "Laptop"}, {ID: "omar-key", UserID: omar.ID, Name: "Phone"}} {
+		p.Credential, p.CreatedAt = []byte(`{}`), time.Now()
+		if err := ts.Store.CreatePasskey(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.open(ts.PublicURL + "/account/two-factor")
+	b.expectText("Laptop")
+	if strings.Contains(b.bodyText(), "Phone") {
+		t.Fatal("someone else's passkey is listed")
+	}
+	rename := func(newName string) {
+		t.Helper()
+		b.do("open rename", chromedp.Click(chromedp.CSS(`#passkeys details summary`)))
+		b.fill("pk-name-noor-key", newName)
+		b.submit(`form[action="/account/two-factor/passkeys/rename"] button`)
+	}
+
+	rename("  Work   laptop ")
+	b.expectText("The passkey is renamed", "Work laptop")
+	if got := name("noor-key"); got != "Work laptop" {
+		t.Fatalf("stored name %q", got)
+	}
+
+	rename(strings.Repeat("x", mfa.MaxPasskeyName+1))
+	b.expectText("must be 1 to 64 characters")
+	if got := name("noor-key"); got != "Work laptop" {
+		t.Fatalf("a refused name was stored: %q", got)
+	}
+
+	// Someone else's credential id and an unknown one: the same answer.
+	var answers []string
+	for _, id := range []string{"omar-key", "no-such-key"} {
+		b.open(ts.PublicURL + "/account/two-factor")
+		b.do("point the form elsewhere", chromedp.Click(chromedp.CSS(`#passkeys details summary`)),
+			chromedp.SetValue(chromedp.CSS(`form[action="/account/two-factor/passkeys/rename"] input[name="id"]`), id))
+		b.fill("pk-name-noor-key", "Mine now")
+		b.submit(`form[action="/account/two-factor/passkeys/rename"] button`)
+		b.expectText("There is no such passkey on your account")
+		answers = append(answers, b.bodyText())
+	}
+	if answers[0] != answers[1] {
+		t.Errorf("someone else's passkey answers differently from an unknown one:\n%s\n---\n%s", answers[0], answers[1])
+	}
+	if got := name("omar-key"); got != "Phone" {
+		t.Fatalf("someone else's passkey was renamed to %q", got)
+	}
+	if got := name("noor-key"); got != "Work laptop" {
+		t.Fatalf("own passkey changed by a form for another: %q", got)
+	}
+
+	events, err := ts.Store.ListAudit(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renames := 0
+	for _, e := range events {
+		if e.Action == mfa.AuditPasskeyRenamed {
+			renames++
+			if e.Actor != noor.ID || e.Details["from"] != "Laptop" || e.Details["passkey"] != "Work laptop" {
+				t.Errorf("rename audited as %+v", e)
+			}
+		}
+	}
+	if renames != 1 {
+		t.Errorf("%d passkey renames audited, want 1", renames)
 	}
 }

@@ -44,6 +44,8 @@ const (
 	AuditRecoveryUsed = "mfa.recovery_used"
 	AuditReset        = "mfa.reset"
 	AuditRegenerated  = "mfa.recovery_regenerated"
+	// AuditPasskeyRenamed: details passkey (the new name) and from.
+	AuditPasskeyRenamed = "mfa.passkey_renamed"
 )
 
 // TOTP parameters: the defaults every authenticator app understands.

@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/signet-idp/signet/internal/audit"
 	"github.com/signet-idp/signet/internal/mfa"
 	"github.com/signet-idp/signet/internal/pgtest"
 	"github.com/signet-idp/signet/internal/storage"
@@ -169,5 +170,84 @@ func TestCookies(t *testing.T) {
 	clk.t = clk.t.Add(24 * time.Hour)
 	if c.DeviceRemembered(req, "u1", time.Time{}) {
 		t.Fatal("expired device accepted")
+	}
+}
+
+// TestRenamePasskey: a person renames their own passkey (the name tidied
+// and audited); bad names are refused, and someone else's passkey answers
+// exactly as one that does not exist, unchanged.
+func TestRenamePasskey(t *testing.T) {
+	st := pgtest.NewStore(t)
+	ctx := t.Context()
+	at := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, id := range []string{"u1", "u2"} {
+		if err := st.CreateUser(ctx, storage.User{ID: id, Username: "user-" + id, Email: id + "@example.com", CreatedAt: at, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []storage.Passkey{{ID: "k1", UserID: "u1", Name: "Laptop"}, {ID: "k2", UserID: "u2", Name: "Phone"}} {
+		p.Credential, p.CreatedAt = []byte(`{}`), at
+		if err := st.CreatePasskey(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := mfa.New(mfa.Options{Store: st, Secrets: [][]byte{[]byte(strings.Repeat("s", 32))},
+		Issuer: "https://id.example.com", Now: func() time.Time { return at }, Audit: audit.New(st, func() time.Time { return at }, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := func(id string) string {
+		t.Helper()
+		p, err := st.GetPasskey(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Name
+	}
+
+	for _, tc := range []struct{ in, want string }{
+		{"Work laptop", "Work laptop"},
+		{"  YubiKey\t5 \n NFC ", "YubiKey 5 NFC"},
+		{"Téléphone 📱", "Téléphone 📱"},
+		{strings.Repeat("é", mfa.MaxPasskeyName), strings.Repeat("é", mfa.MaxPasskeyName)},
+	} {
+		if err := svc.RenamePasskey(ctx, "u1", "k1", tc.in); err != nil || name("k1") != tc.want {
+			t.Errorf("rename to %q: %v, stored %q, want %q", tc.in, err, name("k1"), tc.want)
+		}
+	}
+	for _, bad := range []string{"", "   ", "\t\n", strings.Repeat("x", mfa.MaxPasskeyName+1), "bell\a", "null\x00byte",
+		"rtl\u202eoverride", "zero\u200bwidth", "bad\xffutf8"} {
+		if err := svc.RenamePasskey(ctx, "u1", "k1", bad); !errors.Is(err, mfa.ErrPasskeyName) {
+			t.Errorf("rename to %q: %v, want ErrPasskeyName", bad, err)
+		}
+	}
+	if err := svc.RenamePasskey(ctx, "u1", "k1", "Laptop"); err != nil {
+		t.Fatal(err)
+	}
+
+	errOther := svc.RenamePasskey(ctx, "u1", "k2", "Mine now")
+	errNone := svc.RenamePasskey(ctx, "u1", "nope", "Mine now")
+	if !errors.Is(errOther, mfa.ErrNotEnrolled) || !errors.Is(errNone, mfa.ErrNotEnrolled) || errOther.Error() != errNone.Error() {
+		t.Fatalf("someone else's passkey: %v; an unknown one: %v (want the same ErrNotEnrolled)", errOther, errNone)
+	}
+	if got := name("k2"); got != "Phone" {
+		t.Fatalf("someone else's passkey renamed to %q", got)
+	}
+
+	events, err := st.ListAudit(ctx, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var renames []string
+	for _, e := range events {
+		if e.Action == mfa.AuditPasskeyRenamed {
+			if e.Actor != "u1" || e.Target != "u1" {
+				t.Errorf("rename audited as %+v", e)
+			}
+			renames = append(renames, e.Details["from"]+" → "+e.Details["passkey"])
+		}
+	}
+	if len(renames) != 5 || renames[0] != strings.Repeat("é", mfa.MaxPasskeyName)+" → Laptop" {
+		t.Errorf("audited renames (newest first): %q", renames)
 	}
 }

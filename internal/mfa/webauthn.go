@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -370,13 +371,55 @@ func (s *Service) usePasskey(ctx context.Context, cred *webauthn.Credential) err
 	return err
 }
 
-// RenamePasskey renames one of the user's passkeys.
+// ErrPasskeyName: a new name for a passkey that is empty, too long or
+// not printable.
+var ErrPasskeyName = fmt.Errorf("mfa: a passkey's name must be 1 to %d printable characters", MaxPasskeyName)
+
+// CheckPasskeyName returns a name someone typed for a passkey with its
+// white space tidied, or ErrPasskeyName. Unlike CleanPasskeyName (for the
+// name given when adding one, which may be left empty) it refuses rather
+// than repairs: the person renaming sees why.
+func CheckPasskeyName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", ErrPasskeyName
+	}
+	for _, r := range name {
+		// Tabs and line breaks are tidied to spaces below; every other
+		// control or format character (bidi overrides among them) could
+		// disguise the name.
+		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			return "", ErrPasskeyName
+		}
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" || utf8.RuneCountInString(name) > MaxPasskeyName {
+		return "", ErrPasskeyName
+	}
+	return name, nil
+}
+
+// RenamePasskey renames one of the user's passkeys: ErrNotEnrolled when
+// the user has no passkey id (someone else's is not theirs either),
+// ErrPasskeyName for a name CheckPasskeyName refuses.
 func (s *Service) RenamePasskey(ctx context.Context, userID, id, name string) error {
-	if err := s.store.RenamePasskey(ctx, userID, id, CleanPasskeyName(name)); errors.Is(err, storage.ErrNotFound) {
+	name, err := CheckPasskeyName(name)
+	if err != nil {
+		return err
+	}
+	// The old name is for the audit line only; the rename itself checks
+	// the owner again.
+	p, err := s.store.GetPasskey(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && p.UserID != userID) {
 		return ErrNotEnrolled
 	} else if err != nil {
 		return err
 	}
+	if err := s.store.RenamePasskey(ctx, userID, id, name); errors.Is(err, storage.ErrNotFound) {
+		return ErrNotEnrolled
+	} else if err != nil {
+		return err
+	}
+	s.record(ctx, userID, AuditPasskeyRenamed, map[string]string{"passkey": name, "from": p.Name})
 	return nil
 }
 

@@ -3,6 +3,7 @@ package pages
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -22,6 +23,7 @@ const (
 	AccountPasskeysPath       = "/account/two-factor/passkeys"
 	AccountPasskeyOptionsPath = "/account/two-factor/passkeys/options"
 	AccountPasskeyRemovePath  = "/account/two-factor/passkeys/remove"
+	AccountPasskeyRenamePath  = "/account/two-factor/passkeys/rename"
 	AccountRecoveryPath       = "/account/two-factor/recovery"
 )
 
@@ -32,6 +34,7 @@ var twoFactorFlash = map[string]string{
 	"totp-removed":    "The authenticator app is removed.",
 	"passkey-added":   "The passkey is added.",
 	"passkey-removed": "The passkey is removed.",
+	"passkey-renamed": "The passkey is renamed.",
 }
 
 func (h *Handler) registerAccountTwoFactor(e *echo.Echo) {
@@ -42,6 +45,7 @@ func (h *Handler) registerAccountTwoFactor(e *echo.Echo) {
 	e.POST(AccountPasskeyOptionsPath, h.accountPasskeyOptions, h.csrf)
 	e.POST(AccountPasskeysPath, h.signedIn(h.accountPasskeyAdd), h.csrf)
 	e.POST(AccountPasskeyRemovePath, h.signedIn(h.accountPasskeyRemove), h.csrf)
+	e.POST(AccountPasskeyRenamePath, h.signedIn(h.accountPasskeyRename), h.csrf)
 	e.POST(AccountRecoveryPath, h.signedIn(h.accountRecovery), h.csrf)
 }
 
@@ -254,6 +258,25 @@ func (h *Handler) accountPasskeyRemove(c echo.Context, ctx context.Context, s st
 	}
 	SetFlash(c, "passkey-removed", h.cfg.Secure)
 	return c.Redirect(http.StatusSeeOther, AccountTwoFactorPath)
+}
+
+// accountPasskeyRename renames one of the user's passkeys. It asks for no
+// password: a name gives nothing away and lets nobody in. Someone else's
+// credential id gets the same answer as one that does not exist.
+func (h *Handler) accountPasskeyRename(c echo.Context, ctx context.Context, s storage.Session) error {
+	id := c.FormValue("id")
+	switch err := h.cfg.TwoFactor.Factors.RenamePasskey(ctx, s.UserID, id, c.FormValue("name")); {
+	case err == nil:
+		SetFlash(c, "passkey-renamed", h.cfg.Secure)
+		return c.Redirect(http.StatusSeeOther, AccountTwoFactorPath)
+	case errors.Is(err, mfa.ErrPasskeyName):
+		return h.twoFactorSettings(c, ctx, s, http.StatusUnprocessableEntity, "passkey",
+			fmt.Sprintf("A passkey's name must be 1 to %d characters on one line, without control characters.", mfa.MaxPasskeyName))
+	case errors.Is(err, mfa.ErrNotEnrolled):
+		return h.twoFactorSettings(c, ctx, s, http.StatusNotFound, "passkey", "There is no such passkey on your account. It may have been removed.")
+	default:
+		return h.fail(c, err)
+	}
 }
 
 // accountRecovery replaces the recovery codes and shows the new ones once.

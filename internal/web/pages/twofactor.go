@@ -55,6 +55,7 @@ type SecondFactors interface {
 	BeginPasswordless(ctx context.Context) ([]byte, error)
 	FinishPasswordless(ctx context.Context, response []byte) (string, error)
 	RemovePasskey(ctx context.Context, userID, id string) error
+	RenamePasskey(ctx context.Context, userID, id, name string) error
 }
 
 // MFAPolicy says whether a user must sign in with a second factor whatever
