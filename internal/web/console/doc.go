@@ -5,9 +5,9 @@
 //
 // The console lists, searches and shows users and acts on them (roles,
 // disable and enable, verify the e-mail address, send a reset link, sign
-// out everywhere); it creates and deletes roles, registers and deletes
-// clients (a new client's secret is shown once, on the answer to the form
-// that created it), and shows the latest audit events.
+// out everywhere); it creates and deletes roles, registers, changes and
+// deletes clients and gives them new secrets (a secret is shown once, on
+// the answer to the form that made it), and shows the latest audit events.
 //
 // Every form carries the pages' CSRF token (the same middleware, cookie
 // and rejection page as the login form). Each change runs with the
@@ -15,8 +15,9 @@
 // record who did it and refuse what an administrator may not do to their
 // own account or to the last administrator; the page shows their refusal.
 // A change answers with a redirect and a flash message
-// (post/redirect/get), except client registration, whose answer carries
-// the one-time secret.
+// (post/redirect/get), except the client forms whose answer carries a
+// one-time secret (registration, a new secret, an edit that made the
+// client confidential).
 //
 // Handlers call the services through the small interfaces in deps.go.
 package console
