@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -374,7 +378,8 @@ func TestBrowserTwoFactorRememberDevice(t *testing.T) {
 }
 
 // TestBrowserPasskeyRename: on the account page a person renames their
-// passkey (the rows are made in the store: the page lists them only); a name that is too long is refused on the page, and a form
+// passkey (the rows are made in the store: the page lists them only),
+// from Signet's own page only; a name that is too long is refused on the page, and a form
 // pointed at someone else's passkey answers as for one that does not
 // exist, changing nothing.
 func TestBrowserPasskeyRename(t *testing.T) {
@@ -420,6 +425,22 @@ func TestBrowserPasskeyRename(t *testing.T) {
 	if got := name("noor-key"); got != "Work laptop" {
 		t.Fatalf("stored name %q", got)
 	}
+
+	// A form on another site (the same form, token and all) is refused.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<form method="post" action="%s/account/two-factor/passkeys/rename">
+<input type="hidden" name="id" value="noor-key"><input type="hidden" name="name" value="Forged">
+<button id="go" type="submit">Go</button></form>`, html.EscapeString(ts.PublicURL))
+	}))
+	t.Cleanup(evil.Close)
+	b.open(evil.URL)
+	b.submit("#go")
+	b.expectText("This form could not be accepted")
+	if got := name("noor-key"); got != "Work laptop" {
+		t.Fatalf("a form from another site renamed the passkey to %q", got)
+	}
+	b.open(ts.PublicURL + "/account/two-factor")
 
 	rename(strings.Repeat("x", mfa.MaxPasskeyName+1))
 	b.expectText("must be 1 to 64 characters")

@@ -7,7 +7,9 @@
 // disable and enable, verify the e-mail address, send a reset link, sign
 // out everywhere); it creates and deletes roles, registers, changes and
 // deletes clients and gives them new secrets (a secret is shown once, on
-// the answer to the form that made it), and shows the latest audit events.
+// the answer to the form that made it), adds, changes, turns on or off and
+// deletes sign-in providers (connectors; their client secret is
+// write-only: an empty field keeps it), and shows the latest audit events.
 //
 // Every form carries the pages' CSRF token (the same middleware, cookie
 // and rejection page as the login form). Each change runs with the
