@@ -161,8 +161,11 @@ func TestResealSecretsLogsCountsNotValues(t *testing.T) {
 	plain = append(plain, "gh-plain-secret-value")
 
 	d := deps(secretB, secretA)
-	if err := resealSecrets(ctx, d, services(d)); err != nil {
-		t.Fatal(err)
+	if job := resealSecrets(ctx, d, services(d)); job == nil {
+		t.Fatal("no periodic re-seal job while old secrets are configured")
+	}
+	if job := resealSecrets(ctx, deps(secretB), services(deps(secretB))); job != nil {
+		t.Error("a periodic re-seal job without old secrets")
 	}
 	out := logs.String()
 	for _, want := range []string{"totp_secrets=2 connector_secrets=1", "open with neither", "totp_secrets=1 connector_secrets=0"} {
@@ -174,5 +177,23 @@ func TestResealSecretsLogsCountsNotValues(t *testing.T) {
 		if strings.Contains(out, p) {
 			t.Errorf("log shows a secret value:\n%s", out)
 		}
+	}
+
+	// A later pass finds what a replica without the new secret sealed
+	// meanwhile, and says nothing when there is nothing to do.
+	logs.Reset()
+	resealOnce(ctx, d, services(d), false)
+	if logs.Len() != 0 {
+		t.Errorf("a pass with nothing to re-seal logged:\n%s", logs.String())
+	}
+	if err := st.CreateUser(ctx, storage.User{ID: "late", Username: "late", Email: "late@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := services(deps(secretA)).mfa.StartTOTP(ctx, "late"); err != nil {
+		t.Fatal(err)
+	}
+	resealOnce(ctx, d, services(d), false)
+	if out := logs.String(); !strings.Contains(out, "totp_secrets=1 connector_secrets=0") || strings.Contains(out, "open with neither") {
+		t.Errorf("later pass log:\n%s", out)
 	}
 }

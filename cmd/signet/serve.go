@@ -234,8 +234,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, hooks se
 		return err
 	}
 	defer acc.accounts.Wait()
-	if err := resealSecrets(ctx, d, acc); err != nil {
-		return err
+	if job := resealSecrets(ctx, d, acc); job != nil {
+		background = append(background, job)
 	}
 	if err := registerPages(public, d, acc, rd); err != nil {
 		return err

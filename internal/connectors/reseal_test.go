@@ -32,8 +32,8 @@ func TestResealSecrets(t *testing.T) {
 
 	rotated := New(st, Options{Secret: secretB, OldSecrets: [][]byte{testSecret}, Issuer: "https://id.example.com"})
 	n, bad, err := rotated.ResealSecrets(ctx)
-	if n != 2 || bad != 1 || err != nil {
-		t.Fatalf("ResealSecrets = %d re-sealed, %d unreadable, %v; want 2, 1", n, bad, err)
+	if n != 2 || len(bad) != 1 || err != nil {
+		t.Fatalf("ResealSecrets = %d re-sealed, unreadable %v, %v; want 2, 1", n, bad, err)
 	}
 	after, _ := st.ListConnectors(ctx)
 	for i, c := range after {
@@ -55,10 +55,10 @@ func TestResealSecrets(t *testing.T) {
 			t.Errorf("connector %s with B alone: %v", c.ID, err)
 		}
 	}
-	if n, bad, err := rotated.ResealSecrets(ctx); n != 0 || bad != 1 || err != nil {
-		t.Errorf("second run: %d, %d, %v; want 0, 1", n, bad, err)
+	if n, bad, err := rotated.ResealSecrets(ctx); n != 0 || len(bad) != 1 || err != nil {
+		t.Errorf("second run: %d, %v, %v; want 0, 1", n, bad, err)
 	}
-	if n, bad, err := underB.ResealSecrets(ctx); n != 0 || bad != 0 || err != nil {
-		t.Errorf("without old secrets: %d, %d, %v; want nothing read", n, bad, err)
+	if n, bad, err := underB.ResealSecrets(ctx); n != 0 || len(bad) != 0 || err != nil {
+		t.Errorf("without old secrets: %d, %v, %v; want nothing read", n, bad, err)
 	}
 }

@@ -827,16 +827,17 @@ func (s *Service) OpenPending(sealed string) (PendingLink, error) {
 // dropped after this start. Each is swapped only while its sealed value is
 // unchanged (storage ResealConnectorSecret): replicas starting together
 // re-seal each once between them, and an administrator's new secret saved
-// meanwhile is kept. It returns how many it re-sealed and how many open
-// with no configured secret (left as they are: such a connector fails
-// until an administrator sets its secret again). Values are never logged.
-func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, err error) {
+// meanwhile is kept. It returns how many it re-sealed and the connectors
+// whose secret opens with no configured secret (left as they are: such a
+// connector fails until an administrator sets its secret again), for the
+// caller to report.
+func (s *Service) ResealSecrets(ctx context.Context) (resealed int, unreadable []string, err error) {
 	if len(s.sealer.secrets) < 2 {
-		return 0, 0, nil // without old secrets every readable value is current
+		return 0, nil, nil // without old secrets every readable value is current
 	}
 	cs, err := s.store.ListConnectors(ctx)
 	if err != nil {
-		return 0, 0, fmt.Errorf("re-seal connector secrets: %w", err)
+		return 0, nil, fmt.Errorf("re-seal connector secrets: %w", err)
 	}
 	for _, c := range cs {
 		if len(c.ClientSecret) == 0 {
@@ -844,8 +845,7 @@ func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, 
 		}
 		plain, which, err := keys.OpenSealed(c.ClientSecret, []byte(c.ID), s.sealer.secrets)
 		if err != nil {
-			unreadable++
-			s.o.Logger.Warn("connector client secret opens with no configured secret; set it again", "connector", c.ID)
+			unreadable = append(unreadable, c.ID)
 			continue
 		}
 		if which == 0 {

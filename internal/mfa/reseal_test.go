@@ -61,7 +61,7 @@ func TestResealSecrets(t *testing.T) {
 	rotated := service(secretB, secretA)
 	const replicas = 4
 	var wg sync.WaitGroup
-	resealed, unreadable := make([]int, replicas), make([]int, replicas)
+	resealed, unreadable := make([]int, replicas), make([][]string, replicas)
 	for i := range replicas {
 		wg.Go(func() {
 			var err error
@@ -75,8 +75,8 @@ func TestResealSecrets(t *testing.T) {
 	total := 0
 	for i := range replicas {
 		total += resealed[i]
-		if unreadable[i] != 1 {
-			t.Errorf("replica %d counted %d unreadable secrets, want 1", i, unreadable[i])
+		if len(unreadable[i]) != 1 || unreadable[i][0] != "c0" {
+			t.Errorf("replica %d found unreadable secrets of %v, want c0's", i, unreadable[i])
 		}
 	}
 	if total != 6 {
@@ -104,8 +104,8 @@ func TestResealSecrets(t *testing.T) {
 			t.Errorf("user %s: secret does not open with B alone (%v)", c.UserID, err)
 		}
 	}
-	if n, bad, err := rotated.ResealSecrets(ctx); n != 0 || bad != 1 || err != nil {
-		t.Errorf("second re-seal: %d re-sealed, %d unreadable, %v; want 0, 1", n, bad, err)
+	if n, bad, err := rotated.ResealSecrets(ctx); n != 0 || len(bad) != 1 || err != nil {
+		t.Errorf("second re-seal: %d re-sealed, unreadable %v, %v; want 0, 1", n, bad, err)
 	}
 
 	// With B alone, sign-in codes and the pending enrolment still work.
@@ -125,7 +125,7 @@ func TestResealSecrets(t *testing.T) {
 // to re-seal and nothing is read.
 func TestResealSecretsWithoutOldSecrets(t *testing.T) {
 	svc, _, _ := newService(t)
-	if n, bad, err := svc.ResealSecrets(t.Context()); n != 0 || bad != 0 || err != nil {
-		t.Fatalf("ResealSecrets = %d, %d, %v", n, bad, err)
+	if n, bad, err := svc.ResealSecrets(t.Context()); n != 0 || len(bad) != 0 || err != nil {
+		t.Fatalf("ResealSecrets = %d, %v, %v", n, bad, err)
 	}
 }

@@ -444,11 +444,11 @@ const resealPage = 500
 // and only while its sealed secret is unchanged (storage ResealTOTP): replicas
 // starting together re-seal each row once between them, and a person
 // re-enrolling meanwhile loses nothing. It returns how many it re-sealed
-// and how many open with no configured secret (left as they are; their
-// owners must enrol again). Values are never logged.
-func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, err error) {
+// and the users whose secret opens with no configured secret (left as
+// they are; they must set their app up again), for the caller to report.
+func (s *Service) ResealSecrets(ctx context.Context) (resealed int, unreadable []string, err error) {
 	if len(s.secrets) < 2 {
-		return 0, 0, nil // without old secrets every readable value is current
+		return 0, nil, nil // without old secrets every readable value is current
 	}
 	after := ""
 	for {
@@ -459,9 +459,7 @@ func (s *Service) ResealSecrets(ctx context.Context) (resealed, unreadable int, 
 		for _, c := range page {
 			plain, which, err := keys.OpenSealed(c.Secret, []byte(c.ID), s.secrets)
 			if err != nil {
-				unreadable++
-				s.logger.Warn("authenticator app secret opens with no configured secret; the user must set the app up again",
-					"user_id", c.UserID)
+				unreadable = append(unreadable, c.UserID)
 				continue
 			}
 			if which == 0 {
