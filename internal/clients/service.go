@@ -383,7 +383,8 @@ func usesSecret(c storage.Client) bool {
 
 // RotateSecret gives a confidential client a new secret and returns it in
 // plain text, this once; the old one stops working when this returns
-// (only the new hash is stored). Tokens already issued to the client are
+// (only the new hash is stored; other replicas once their cached copy of
+// the client expires, --client-cache-ttl). Tokens already issued to the client are
 // untouched: they belong to the client id, not to the secret. A client
 // without a secret (public, private_key_jwt) gets a ValidationError.
 func (s *Service) RotateSecret(ctx context.Context, id string) (storage.Client, string, error) {

@@ -240,7 +240,8 @@ func (a *API) updateClient(c echo.Context) error {
 }
 
 // rotateClientSecret gives a confidential client a new secret, shown this
-// once; the old one stops working at once, the client's tokens do not.
+// once; the old one stops working at once (other replicas: within
+// --client-cache-ttl), the client's tokens do not.
 func (a *API) rotateClientSecret(c echo.Context) error {
 	ctx := c.Request().Context()
 	client, secret, err := a.clients.RotateSecret(ctx, param(c, "id"))

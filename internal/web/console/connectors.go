@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -66,16 +67,21 @@ func (h *Handler) renderConnectors(c echo.Context, status int, p render.AdminCon
 // createConnector adds a connector from the form; problems show the form
 // again (without the secret) with the service's message.
 func (h *Handler) createConnector(c echo.Context) error {
+	field := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	f := render.AdminConnectorForm{
-		ID: clip(strings.TrimSpace(c.FormValue("id")), 40), Type: c.FormValue("type"), Name: clip(c.FormValue("name"), 100),
-		IconURL: clip(strings.TrimSpace(c.FormValue("icon_url")), 2000), ClientID: clip(strings.TrimSpace(c.FormValue("client_id")), 500),
-		Issuer: clip(strings.TrimSpace(c.FormValue("issuer")), 2000), Scopes: clip(c.FormValue("scopes"), 1000),
-		HostedDomains: clip(c.FormValue("hosted_domains"), 1000), Orgs: clip(c.FormValue("orgs"), 1000),
-		RoleRules: clip(c.FormValue("role_rules"), 5000), DefaultRole: clip(strings.TrimSpace(c.FormValue("default_role")), 64),
+		ID: field("id"), Type: c.FormValue("type"), Name: field("name"),
+		IconURL: field("icon_url"), ClientID: field("client_id"),
+		Issuer: field("issuer"), Scopes: field("scopes"),
+		HostedDomains: field("hosted_domains"), Orgs: field("orgs"),
+		RoleRules: field("role_rules"), DefaultRole: field("default_role"),
 		LoadTeams: c.FormValue("load_teams") != "", TrustEmail: c.FormValue("trust_email") != "",
 	}
 	problem := func(status int, msg string) error {
 		return h.renderConnectors(c, status, render.AdminConnectorsPage{Error: msg, Form: f})
+	}
+	if msg := unfitConnectorForm(c); msg != "" {
+		f.ID, f.Name, f.IconURL, f.ClientID, f.Issuer, f.Scopes, f.HostedDomains, f.Orgs, f.RoleRules, f.DefaultRole = "", "", "", "", "", "", "", "", "", ""
+		return problem(http.StatusUnprocessableEntity, msg)
 	}
 	cfg := map[string]any{}
 	put := func(key string, v any, set bool) {
@@ -162,9 +168,19 @@ func (h *Handler) editConnectorForm(c echo.Context) error {
 	} else if err != nil {
 		return h.fail(c, err)
 	}
+	f, err := storedConnectorEdit(v)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return h.renderConnectorEdit(c, http.StatusOK, v, f, "")
+}
+
+// storedConnectorEdit is the edit page's form filled from the stored
+// connector.
+func storedConnectorEdit(v connectors.View) (render.AdminConnectorEdit, error) {
 	var st connectors.Settings
 	if err := json.Unmarshal(v.Config, &st); err != nil {
-		return h.fail(c, fmt.Errorf("connector %q config: %w", v.ID, err))
+		return render.AdminConnectorEdit{}, fmt.Errorf("connector %q config: %w", v.ID, err)
 	}
 	f := render.AdminConnectorEdit{
 		Name: v.Name, IconURL: v.IconURL, ClientID: v.ClientID, Scopes: strings.Join(st.Scopes, " "), DefaultRole: v.DefaultRole,
@@ -175,7 +191,31 @@ func (h *Handler) editConnectorForm(c echo.Context) error {
 	for _, r := range v.RoleRules {
 		f.Rules = append(f.Rules, render.AdminRoleRule{Claim: r.Claim, Value: r.Value, Role: r.Role})
 	}
-	return h.renderConnectorEdit(c, http.StatusOK, v, f, "")
+	return f, nil
+}
+
+// maxConnectorField bounds each value of the connector forms, only to
+// bound the work a form makes; the service judges the values themselves.
+const maxConnectorField = 32 << 10
+
+// unfitConnectorForm refuses, with a message for the page, a connector
+// form with a value over maxConnectorField or not valid UTF-8. Such a
+// value is never cut or repaired into one that fits: an allowed
+// organisation or hosted domain cut short may name someone else's
+// (acme-corporation → acme), and a role rule's value another group.
+func unfitConnectorForm(c echo.Context) string {
+	form, err := c.FormParams()
+	if err != nil {
+		return "The form could not be read. Try again."
+	}
+	for name, vs := range form {
+		for _, v := range vs {
+			if len(v) > maxConnectorField || !utf8.ValidString(v) {
+				return fmt.Sprintf("The field %s is too long or not text. Nothing was saved.", name)
+			}
+		}
+	}
+	return ""
 }
 
 func (h *Handler) renderConnectorEdit(c echo.Context, status int, v connectors.View, f render.AdminConnectorEdit, msg string) error {
@@ -202,13 +242,21 @@ func (h *Handler) editConnector(c echo.Context) error {
 	} else if err != nil {
 		return h.fail(c, err)
 	}
-	field := func(name string, n int) string { return clip(strings.TrimSpace(c.FormValue(name)), n) }
+	if msg := unfitConnectorForm(c); msg != "" {
+		// Shown again as stored, since what was sent cannot be.
+		f, err := storedConnectorEdit(v)
+		if err != nil {
+			return h.fail(c, err)
+		}
+		return h.renderConnectorEdit(c, http.StatusUnprocessableEntity, v, f, msg)
+	}
+	field := func(name string) string { return strings.TrimSpace(c.FormValue(name)) }
 	f := render.AdminConnectorEdit{
-		Name: field("name", 100), IconURL: field("icon_url", 2000), ClientID: field("client_id", 500),
-		Scopes: field("scopes", 1000), DefaultRole: field("default_role", 64),
-		Issuer: field("issuer", 2000), EmailClaim: field("email_claim", 100), NameClaim: field("name_claim", 100),
-		UsernameClaim: field("username_claim", 100), GroupsClaim: field("groups_claim", 100),
-		HostedDomains: field("hosted_domains", 1000), BaseURL: field("base_url", 2000), Orgs: field("orgs", 1000),
+		Name: field("name"), IconURL: field("icon_url"), ClientID: field("client_id"),
+		Scopes: field("scopes"), DefaultRole: field("default_role"),
+		Issuer: field("issuer"), EmailClaim: field("email_claim"), NameClaim: field("name_claim"),
+		UsernameClaim: field("username_claim"), GroupsClaim: field("groups_claim"),
+		HostedDomains: field("hosted_domains"), BaseURL: field("base_url"), Orgs: field("orgs"),
 		TrustEmail: c.FormValue("trust_email") != "", LoadTeams: c.FormValue("load_teams") != "",
 	}
 	rules, problem := formRules(c, &f)
@@ -271,16 +319,16 @@ func formRules(c echo.Context, f *render.AdminConnectorEdit) ([]storage.RoleRule
 	if n > maxRuleRows {
 		return nil, fmt.Sprintf("At most %d role rules.", maxRuleRows)
 	}
-	cell := func(col []string, i, max int) string {
+	cell := func(col []string, i int) string {
 		if i < len(col) {
-			return clip(strings.TrimSpace(col[i]), max)
+			return strings.TrimSpace(col[i])
 		}
 		return ""
 	}
 	rules := []storage.RoleRule{}
 	var problems []string
 	for i := range n {
-		r := render.AdminRoleRule{Claim: cell(claims, i, 100), Value: cell(values, i, 500), Role: cell(roles, i, 64)}
+		r := render.AdminRoleRule{Claim: cell(claims, i), Value: cell(values, i), Role: cell(roles, i)}
 		if r.Claim == "" && r.Value == "" && r.Role == "" {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -112,14 +113,15 @@ func TestConsoleConnectorEdit(t *testing.T) {
 		change func(url.Values)
 		want   string
 	}{
-		"half a rule":    {func(v url.Values) { v["rule_role"] = []string{"developer", "", ""} }, "Role rule 2 needs a claim, a value and a role."},
-		"unknown role":   {func(v url.Values) { v["rule_role"] = []string{"developer", "ghost", ""} }, "Role ghost does not exist"},
-		"bad claim name": {func(v url.Values) { v["rule_claim"] = []string{"groups", "has space", ""} }, "needs a claim name"},
-		"no name":        {func(v url.Values) { v.Set("name", " ") }, "Name is required"},
-		"http issuer":    {func(v url.Values) { v.Set("issuer", "http://login.corp.example") }, "The issuer URL must be the upstream"},
-		"script icon":    {func(v url.Values) { v.Set("icon_url", "javascript:alert(1)") }, "The icon URL must be an https URL"},
-		"bad scope":      {func(v url.Values) { v.Set("scopes", `openid "x"`) }, "scope"},
-		"too many rules": {func(v url.Values) { v["rule_claim"] = make([]string, maxRuleRows+1) }, "At most 200 role rules."},
+		"half a rule":     {func(v url.Values) { v["rule_role"] = []string{"developer", "", ""} }, "Role rule 2 needs a claim, a value and a role."},
+		"unknown role":    {func(v url.Values) { v["rule_role"] = []string{"developer", "ghost", ""} }, "Role ghost does not exist"},
+		"bad claim name":  {func(v url.Values) { v["rule_claim"] = []string{"groups", "has space", ""} }, "needs a claim name"},
+		"no name":         {func(v url.Values) { v.Set("name", " ") }, "Name is required"},
+		"http issuer":     {func(v url.Values) { v.Set("issuer", "http://login.corp.example") }, "The issuer URL must be the upstream"},
+		"script icon":     {func(v url.Values) { v.Set("icon_url", "javascript:alert(1)") }, "The icon URL must be an https URL"},
+		"bad scope":       {func(v url.Values) { v.Set("scopes", `openid "x"`) }, "scope"},
+		"too many rules":  {func(v url.Values) { v["rule_claim"] = make([]string, maxRuleRows+1) }, "At most 200 role rules."},
+		"over-long value": {func(v url.Values) { v.Set("scopes", "openid "+strings.Repeat("x", maxConnectorField)) }, "The field scopes is too long"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			v := editForm("third-secret")
@@ -139,6 +141,21 @@ func TestConsoleConnectorEdit(t *testing.T) {
 	v := editForm("")
 	v["rule_role"] = []string{"developer", "ghost", ""}
 	wantBody(t, b.send(edit, edit, v), `value="Site Reliability"`, `value="ghost"`, `value="Corp SSO"`)
+
+	// A long value is stored whole, never cut (the page once clipped the
+	// scopes, organisations and hosted domains at 1000 bytes, which could
+	// leave a prefix naming someone else's organisation or domain).
+	scopes := []string{"openid", "email", "groups"}
+	for i := range 150 {
+		scopes = append(scopes, fmt.Sprintf("api.scope-%03d", i))
+	}
+	v = editForm("")
+	v.Set("scopes", strings.Join(scopes, " "))
+	wantRedirect(t, b.send(edit, edit, v), ConnectorsPath)
+	var long connectors.Settings
+	if err := json.Unmarshal(e.connector("corp").Config, &long); err != nil || !slices.Equal(long.Scopes, scopes) {
+		t.Fatalf("%d scopes sent, stored %d (%v)", len(scopes), len(long.Scopes), err)
+	}
 
 	// Unknown connectors are not found.
 	wantStatus(t, b.get(ConnectorsPath+"/nope/edit"), http.StatusNotFound)
@@ -160,7 +177,7 @@ func TestConsoleConnectorEdit(t *testing.T) {
 			}
 		}
 	}
-	if updates != 2 {
-		t.Errorf("%d connector.update events by root for corp, want 2: %+v", updates, events)
+	if updates != 3 {
+		t.Errorf("%d connector.update events by root for corp, want 3 (one per save): %+v", updates, events)
 	}
 }
